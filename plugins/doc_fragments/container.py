@@ -1,0 +1,205 @@
+# Copyright (c) Flotilla developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """The container options (declared once in _container_options.CONTAINER_OPTIONS and _container.CONTROL_SPEC)."""
+
+    DOCUMENTATION = r"""
+options:
+  name:
+    description: Container name.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) makes sure the container exists with this configuration; a new container is not started, a
+        recreated one keeps its previous running state.
+      - V(started) also makes sure it runs; V(stopped) makes sure it exists and does not run.
+      - V(healthy) starts it and waits up to O(wait_timeout) seconds for its healthcheck to pass.
+      - V(absent) removes it (named volumes are kept).
+    type: str
+    choices: [present, started, stopped, healthy, absent]
+    default: started
+  recreate:
+    description: Recreate the container even when its configuration is unchanged.
+    type: bool
+    default: false
+  pull:
+    description:
+      - V(missing) pulls the image when the engine does not have it; V(never) fails instead.
+      - Air-gapped hosts load images with M(flotilla.fleet.image).
+    type: str
+    choices: [missing, never]
+    default: missing
+  wait_timeout:
+    description: Seconds to wait for O(state=healthy).
+    type: int
+    default: 60
+  compare:
+    description:
+      - V(hash) trusts the spec hash label written at creation when it matches (one API call per unchanged
+        container); V(full) also compares every option with what the engine reports, to catch changes made
+        outside Ansible.
+    type: str
+    choices: [hash, full]
+    default: hash
+  image:
+    description:
+      - Image reference (name:tag, or name@sha256:digest). Required unless O(state=absent).
+      - The container is recreated when the reference resolves to another image ID.
+    type: str
+  command:
+    description:
+      - Command, as a list of arguments or a string split like a shell would. Left out (or V([])), the
+        image's CMD is used.
+    type: raw
+  entrypoint:
+    description: Entrypoint, as a list or a string. Left out, the image's ENTRYPOINT is used.
+    type: raw
+  env:
+    description:
+      - Environment variables, merged over the image's. Values are strings; quote booleans.
+    type: dict
+  labels:
+    description:
+      - Labels. Keys starting with C(flotilla.) are reserved, except C(flotilla.project), C(flotilla.service)
+        and C(flotilla.replica), which M(flotilla.fleet.host_info) and the scheduler read.
+    type: dict
+  ports:
+    description:
+      - Published ports, as C([HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]) strings or dictionaries with
+        C(container_port), C(host_port), C(host_ip) and C(protocol).
+      - Bind to an explicit address (C(127.0.0.1:8080:80)) unless the port must be reachable from everywhere.
+    type: list
+    elements: raw
+  mounts:
+    description: Named volumes, bind mounts and tmpfs mounts.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description: Kind of mount.
+        type: str
+        choices: [volume, bind, tmpfs]
+        default: volume
+      source:
+        description: Volume name (left out, an anonymous volume) or absolute host path for V(bind).
+        type: str
+      target:
+        description: Absolute path inside the container.
+        type: str
+        required: true
+      read_only:
+        description: Mount read-only.
+        type: bool
+        default: false
+      tmpfs_size:
+        description: Size limit of a tmpfs mount, such as V(64m).
+        type: str
+      tmpfs_mode:
+        description: Octal file mode of a tmpfs mount, such as V(1777).
+        type: str
+  networks:
+    description:
+      - Networks to attach, in order; the first is used at creation. Left out, the default bridge.
+      - Changes are applied by connecting and disconnecting, keeping the container.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Network name.
+        type: str
+        required: true
+      aliases:
+        description: DNS aliases on this network (user-defined networks only).
+        type: list
+        elements: str
+      ipv4_address:
+        description: Static IPv4 address (user-defined networks with a subnet only).
+        type: str
+  restart_policy:
+    description: Restart policy; changed in place.
+    type: str
+    choices: ['no', always, on-failure, unless-stopped]
+  restart_retries:
+    description: Maximum restarts with O(restart_policy=on-failure).
+    type: int
+  healthcheck:
+    description: Healthcheck; left out, the image's. Durations are strings such as C(5s) or C(1m30s).
+    type: dict
+    suboptions:
+      test:
+        description: Shell command string (run with C(CMD-SHELL)) or argument list (optionally starting with C(CMD)).
+        type: raw
+      interval:
+        description: Time between checks.
+        type: str
+      timeout:
+        description: Time a check may take.
+        type: str
+      retries:
+        description: Consecutive failures before the container is unhealthy.
+        type: int
+      start_period:
+        description: Grace period after start in which failures do not count.
+        type: str
+      disable:
+        description: Disable the image's healthcheck.
+        type: bool
+        default: false
+  cpus:
+    description: CPU limit, such as V(0.5); changed in place.
+    type: float
+  memory:
+    description:
+      - Memory hard limit, such as V(512m) or V(1g) (powers of 1024); changed in place. No swap beyond it.
+    type: str
+  memory_reservation:
+    description: Memory soft limit; changed in place.
+    type: str
+  pids_limit:
+    description: Maximum number of processes; changed in place.
+    type: int
+  user:
+    description: User (and group) to run as. Left out, the image's.
+    type: str
+  working_dir:
+    description: Working directory. Left out, the image's.
+    type: str
+  hostname:
+    description: Host name inside the container.
+    type: str
+  read_only:
+    description: Mount the root filesystem read-only.
+    type: bool
+  privileged:
+    description: Give the container all privileges of the host. Avoid.
+    type: bool
+  cap_add:
+    description: Capabilities to add, such as V(NET_ADMIN).
+    type: list
+    elements: str
+  cap_drop:
+    description: Capabilities to drop, such as V(ALL).
+    type: list
+    elements: str
+  security_opts:
+    description: Security options, such as V(no-new-privileges).
+    type: list
+    elements: str
+  log_driver:
+    description: Logging driver. Left out, the engine's default.
+    type: str
+  log_options:
+    description: Logging driver options.
+    type: dict
+  stop_signal:
+    description: Signal that stops the container. Left out, the image's.
+    type: str
+  stop_timeout:
+    description: Seconds to wait after the stop signal before killing.
+    type: int
+"""

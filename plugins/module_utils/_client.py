@@ -1,0 +1,231 @@
+# Copyright (c) Flotilla developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one Docker client layer: connection options, SDK guard, and errors that say what failed.
+
+Modules build a :class:`FleetModule`; controller plugins may call :func:`connect` directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+MIN_DOCKER_SDK = (7, 0, 0)
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+DEFAULT_TIMEOUT = 60
+
+try:
+    import docker
+    from docker.errors import DockerException, NotFound
+    from requests.exceptions import RequestException
+
+    DOCKER_IMPORT_ERROR = None
+except ImportError:  # pragma: no cover - exercised on hosts without the SDK
+    docker = None
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+    class DockerException(Exception):  # type: ignore[no-redef]
+        """Stand-in so except clauses stay valid without the SDK."""
+
+    class NotFound(DockerException):  # type: ignore[no-redef]
+        """Stand-in so except clauses stay valid without the SDK."""
+
+    class RequestException(Exception):  # type: ignore[no-redef]
+        """Stand-in so except clauses stay valid without the SDK."""
+
+
+# Shared by every module (merged into its argument_spec) and documented once in the
+# flotilla.fleet.docker doc fragment.
+CONNECTION_SPEC = {
+    "docker_host": {"type": "str", "aliases": ["docker_url"]},
+    "tls": {"type": "bool"},
+    "validate_certs": {"type": "bool", "aliases": ["tls_verify"]},
+    "ca_path": {"type": "path", "aliases": ["ca_cert", "tls_ca_cert"]},
+    "client_cert": {"type": "path", "aliases": ["tls_client_cert", "cert_path"]},
+    "client_key": {"type": "path", "aliases": ["tls_client_key", "key_path"], "no_log": False},
+    "api_version": {"type": "str", "default": "auto", "aliases": ["docker_api_version"]},
+    "timeout": {"type": "int"},
+}
+CONNECTION_REQUIRED_TOGETHER = [("client_cert", "client_key")]
+
+
+class FleetError(Exception):
+    """A failure with a message fit for the user; modules turn it into fail_json."""
+
+
+class ConnectionSettings:
+    """Where and how to reach one engine, resolved from options and the DOCKER_* environment."""
+
+    def __init__(self, base_url, tls, verify, ca_path, client_cert, client_key, api_version, timeout):
+        self.base_url = base_url
+        self.tls = tls
+        self.verify = verify
+        self.ca_path = ca_path
+        self.client_cert = client_cert
+        self.client_key = client_key
+        self.api_version = api_version
+        self.timeout = timeout
+
+    def __repr__(self):
+        return "ConnectionSettings(%s, tls=%s, verify=%s)" % (self.base_url, self.tls, self.verify)
+
+
+def _env_flag(value):
+    return value not in (None, "", "0", "false", "False", "no")
+
+
+def resolve_connection(params, environ=None):
+    """Options win over the environment; TLS is on, and verified, by default for tcp://."""
+    env = os.environ if environ is None else environ
+    base_url = params.get("docker_host") or env.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
+    if not base_url.startswith(("unix://", "tcp://", "ssh://", "npipe://", "http://", "https://")):
+        raise FleetError(
+            "docker_host: %r is not a Docker endpoint (use unix://PATH, tcp://HOST:PORT or ssh://USER@HOST)" % base_url
+        )
+    cert_dir = env.get("DOCKER_CERT_PATH")
+
+    def from_cert_dir(option, filename):
+        if params.get(option):
+            return params[option]
+        if cert_dir and os.path.exists(os.path.join(cert_dir, filename)):
+            return os.path.join(cert_dir, filename)
+        return None
+
+    ca_path = from_cert_dir("ca_path", "ca.pem")
+    client_cert = from_cert_dir("client_cert", "cert.pem")
+    client_key = from_cert_dir("client_key", "key.pem")
+    if bool(client_cert) != bool(client_key):
+        raise FleetError("client_cert and client_key: give both or neither (found only %s)"
+                         % ("client_cert" if client_cert else "client_key"))
+
+    remote = base_url.startswith(("tcp://", "https://"))
+    tls = params.get("tls")
+    if tls is None:
+        tls = remote or base_url.startswith("https://")
+    verify = params.get("validate_certs")
+    if verify is None:
+        env_verify = env.get("DOCKER_TLS_VERIFY")
+        verify = True if env_verify is None else _env_flag(env_verify)
+    if tls and not remote:
+        raise FleetError("tls: TLS applies to tcp:// endpoints, not to %s" % base_url)
+    for option, path in (("ca_path", ca_path), ("client_cert", client_cert), ("client_key", client_key)):
+        if path and tls and not os.path.isfile(path):
+            raise FleetError("%s: file %s does not exist" % (option, path))
+
+    timeout = params.get("timeout")
+    if timeout is None:
+        timeout = int(env.get("DOCKER_TIMEOUT") or DEFAULT_TIMEOUT)
+    if timeout <= 0:
+        raise FleetError("timeout: must be a positive number of seconds, got %s" % timeout)
+    api_version = params.get("api_version") or env.get("DOCKER_API_VERSION") or "auto"
+    return ConnectionSettings(base_url, bool(tls), bool(verify), ca_path, client_cert, client_key,
+                              api_version, timeout)
+
+
+def sdk_problem():
+    """None when a usable docker SDK is importable, else a message for the user."""
+    if docker is None:
+        return missing_required_lib("docker (Python SDK, >= %s)" % ".".join(map(str, MIN_DOCKER_SDK)))
+    found = tuple(int(part) for part in docker.__version__.split(".")[:3] if part.isdigit())
+    if found < MIN_DOCKER_SDK:
+        return "docker (Python SDK) %s is too old: flotilla.fleet needs >= %s" % (
+            docker.__version__, ".".join(map(str, MIN_DOCKER_SDK)))
+    return None
+
+
+def describe_error(exc):
+    """The engine's own words, without the HTTP noise the SDK wraps them in."""
+    explanation = getattr(exc, "explanation", None)
+    if explanation:
+        return explanation.decode() if isinstance(explanation, bytes) else str(explanation)
+    return str(exc) or exc.__class__.__name__
+
+
+def connect(settings):
+    """A low-level docker.APIClient for the settings (the high-level client adds nothing we need)."""
+    problem = sdk_problem()
+    if problem:
+        raise FleetError(problem)
+    tls_config = False
+    if settings.tls:
+        client_cert = (settings.client_cert, settings.client_key) if settings.client_cert else None
+        tls_config = docker.tls.TLSConfig(client_cert=client_cert, ca_cert=settings.ca_path,
+                                          verify=settings.ca_path if settings.verify and settings.ca_path
+                                          else settings.verify)
+    try:
+        return docker.APIClient(base_url=settings.base_url, version=settings.api_version,
+                                timeout=settings.timeout, tls=tls_config, use_ssh_client=False)
+    except (DockerException, RequestException) as exc:
+        raise FleetError("Failed to connect to the Docker engine at %s: %s" % (settings.base_url, describe_error(exc)))
+
+
+class Engine:
+    """One engine: the API client plus the context every error message needs."""
+
+    def __init__(self, settings, api=None):
+        self.settings = settings
+        self.api = api if api is not None else connect(settings)
+        self._info = None
+
+    @property
+    def name(self):
+        return self.settings.base_url
+
+    @contextlib.contextmanager
+    def action(self, verb, kind, name):
+        """Turn any Docker or transport error into 'Failed to <verb> <kind> <name> on <engine>: ...'."""
+        try:
+            yield
+        except FleetError:
+            raise
+        except (DockerException, RequestException, OSError) as exc:
+            raise FleetError("Failed to %s %s %s on %s: %s" % (verb, kind, name, self.name, describe_error(exc)))
+
+    def inspect_or_none(self, inspect, kind, name):
+        """Inspect a resource; None when the engine has no such resource."""
+        with self.action("inspect", kind, name):
+            try:
+                return inspect(name)
+            except NotFound:
+                return None
+
+    def info(self):
+        if self._info is None:
+            with self.action("read", "engine", "info"):
+                self._info = self.api.info()
+        return self._info
+
+
+class FleetModule:
+    """AnsibleModule plus an Engine; the connection options are merged in here, declared once."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = dict(CONNECTION_SPEC)
+        spec.update(argument_spec)
+        required_together = list(kwargs.pop("required_together", [])) + CONNECTION_REQUIRED_TOGETHER
+        self.module = AnsibleModule(argument_spec=spec, required_together=required_together, **kwargs)
+        self.params = self.module.params
+        self.check_mode = self.module.check_mode
+        self._engine = None
+
+    @property
+    def engine(self):
+        if self._engine is None:
+            problem = sdk_problem()
+            if problem:
+                self.module.fail_json(msg=problem, exception=DOCKER_IMPORT_ERROR)
+            self._engine = Engine(resolve_connection(self.params))
+        return self._engine
+
+    def run(self, work):
+        """Call work(self) -> result dict; every FleetError becomes one clear failure."""
+        try:
+            result = work(self)
+        except FleetError as exc:
+            self.module.fail_json(msg=str(exc))
+        if result.get("failed"):
+            self.module.fail_json(**result)
+        self.module.exit_json(**result)

@@ -1,0 +1,363 @@
+# Copyright (c) Flotilla developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Converge one container to a desired spec; shared by the container and containers modules."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import (
+    CONTAINER_OPTIONS, SPEC_HASH_LABEL, ContainerContext)
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import network_mode
+
+RUNNING_STATES = ("started", "healthy")
+KIND = "container"
+_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+
+# Options about what to do with the container, as opposed to how it is configured.
+CONTROL_SPEC = {
+    "name": {"type": "str", "required": True},
+    "state": {"type": "str", "default": "started",
+              "choices": ["present", "started", "stopped", "healthy", "absent"]},
+    "recreate": {"type": "bool", "default": False},
+    "pull": {"type": "str", "default": "missing", "choices": ["missing", "never"]},
+    "wait_timeout": {"type": "int", "default": 60},
+    "compare": {"type": "str", "default": "hash", "choices": ["hash", "full"]},
+}
+
+
+def container_argument_spec():
+    """The argument_spec of one container: control options plus the option table."""
+    spec = dict(CONTROL_SPEC)
+    spec.update(CONTAINER_OPTIONS.argument_spec())
+    return spec
+
+
+class ContainerRequest:
+    """One container as the user wants it, validated and normalised before anything changes."""
+
+    def __init__(self, params, field_prefix=""):
+        self.name = params["name"]
+        self.state = params["state"]
+        self.force_recreate = params["recreate"]
+        self.pull = params["pull"]
+        self.wait_timeout = params["wait_timeout"]
+        self.compare = params["compare"]
+        self.desired = CONTAINER_OPTIONS.normalize(params, field_prefix)
+        self._check_combinations(field_prefix)
+        self.spec_hash = CONTAINER_OPTIONS.fingerprint(self.desired)
+
+    def _check_combinations(self, prefix):
+        if not _NAME_RE.match(self.name):
+            raise FleetError("%sname: %r is not a valid container name (letters, digits, '_', '.', '-'; "
+                             "starting with a letter or digit)" % (prefix, self.name))
+        if self.state != "absent" and not self.desired.get("image"):
+            raise FleetError("%simage: required when state is %s" % (prefix, self.state))
+        if self.wait_timeout < 0:
+            raise FleetError("%swait_timeout: must not be negative, got %s" % (prefix, self.wait_timeout))
+        retries = self.desired.get("restart_retries")
+        if retries and self.desired.get("restart_policy") != "on-failure":
+            raise FleetError("%srestart_retries: needs restart_policy on-failure" % prefix)
+        for index, network in enumerate(self.desired.get("networks") or []):
+            if network["aliases"] and network["name"] == "bridge":
+                raise FleetError("%snetworks[%d].aliases: the default bridge network does not support aliases; "
+                                 "use a user-defined network" % (prefix, index))
+        reservation, limit = self.desired.get("memory_reservation"), self.desired.get("memory")
+        if reservation and limit and reservation > limit:
+            raise FleetError("%smemory_reservation: must not exceed memory (%d > %d bytes)" % (prefix, reservation, limit))
+
+
+class ImageCache:
+    """Inspect each image once per task, however many containers use it (thread-safe)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self._images = {}
+        self._lock = threading.Lock()
+
+    def get(self, reference, pull, check_mode):
+        with self._lock:
+            if reference not in self._images:
+                self._images[reference] = self._resolve(reference, pull, check_mode)
+            return self._images[reference]
+
+    def _resolve(self, reference, pull, check_mode):
+        image = self.engine.inspect_or_none(self.engine.api.inspect_image, "image", reference)
+        if image is None and pull == "missing" and not check_mode:
+            repository, _, tag = reference.rpartition(":") if ":" in reference.split("/")[-1] else (reference, "", "")
+            with self.engine.action("pull", "image", reference):
+                self.engine.api.pull(repository, tag=tag or "latest")
+            image = self.engine.inspect_or_none(self.engine.api.inspect_image, "image", reference)
+        if image is None and not check_mode:
+            raise FleetError("Image %s is not present on %s; load it with flotilla.fleet.image%s"
+                             % (reference, self.engine.name, "" if pull == "never" else " (pulling it failed)"))
+        return image
+
+
+def _state_of(container):
+    state = container.get("State")
+    return state if isinstance(state, str) else (state or {}).get("Status")
+
+
+def _health_of(container):
+    state = container.get("State")
+    if isinstance(state, dict):
+        return ((state.get("Health") or {}).get("Status")) or None
+    status = container.get("Status") or ""
+    for health in ("healthy", "unhealthy", "starting"):
+        if "(%s)" % health in status or "(health: %s)" % health in status:
+            return health
+    return None
+
+
+def _state_satisfied(want, container):
+    running = _state_of(container) == "running"
+    if want == "present":
+        return True
+    if want == "stopped":
+        return not running
+    if want == "healthy":
+        return running and _health_of(container) == "healthy"
+    return running
+
+
+class ContainerConverger:
+    """Brings one container to its request; each public call returns a result dict."""
+
+    def __init__(self, engine, images, check_mode):
+        self.engine = engine
+        self.images = images
+        self.check_mode = check_mode
+
+    # --- entry point -------------------------------------------------------------------------------
+    def converge(self, request, summary=None):
+        """summary: the container's entry from a list call, when the caller has one (saves an inspect)."""
+        api = self.engine.api
+        if request.state == "absent":
+            container = self.engine.inspect_or_none(api.inspect_container, KIND, request.name)
+            return self._remove(request, container)
+        image = self.images.get(request.desired["image"], request.pull, self.check_mode)
+        if summary is not None and self._unchanged_by_hash(request, summary, image):
+            return self._result(request, summary, "unchanged")
+        container = self.engine.inspect_or_none(api.inspect_container, KIND, request.name)
+        if container is None:
+            return self._create_new(request, image)
+        return self._converge_existing(request, container, image)
+
+    def _unchanged_by_hash(self, request, container, image):
+        return self._config_matches_hash(request, container, image) and _state_satisfied(request.state, container)
+
+    @staticmethod
+    def _config_matches_hash(request, container, image):
+        labels = container.get("Labels") or (container.get("Config") or {}).get("Labels") or {}
+        return (request.compare == "hash" and image is not None
+                and labels.get(SPEC_HASH_LABEL) == request.spec_hash
+                and (container.get("ImageID") or container.get("Image")) == image["Id"])
+
+    # --- the three paths -----------------------------------------------------------------------------
+    def _remove(self, request, container):
+        if container is None:
+            return self._result(request, None, "unchanged")
+        diff = {"before": {"state": _state_of(container)}, "after": {"state": "absent"}}
+        if not self.check_mode:
+            with self.engine.action("remove", KIND, request.name):
+                self.engine.api.remove_container(container["Id"], force=True, v=False)
+        return self._result(request, None, "removed", diff)
+
+    def _create_new(self, request, image):
+        context = self._context(image)
+        effective = CONTAINER_OPTIONS.effective(request.desired, context)
+        diff = {"before": {"state": "absent"}, "after": dict(request.desired, state=request.state)}
+        if self.check_mode:
+            return self._result(request, None, "created", diff)
+        container = self._create(request, effective)
+        if request.state in RUNNING_STATES:
+            container = self._start(request, container)
+        return self._result(request, container, "created", diff)
+
+    def _converge_existing(self, request, container, image):
+        action, diff, changes = "unchanged", {"before": {}, "after": {}}, []
+        context = self._context(image)
+        effective = CONTAINER_OPTIONS.effective(request.desired, context)
+        if not self._config_matches_hash(request, container, image):
+            actual = CONTAINER_OPTIONS.actual(container, context)
+            changes = CONTAINER_OPTIONS.differences(effective, actual)
+            diff = CONTAINER_OPTIONS.diff(changes, effective, actual)
+            if image is None or container.get("Image") != image["Id"]:
+                changes.append("image")
+                diff["before"]["image"] = "%s (%s)" % ((container.get("Config") or {}).get("Image"),
+                                                       container.get("Image"))
+                diff["after"]["image"] = "%s (%s)" % (request.desired["image"], image["Id"] if image else "to pull")
+        if request.force_recreate or any(CONTAINER_OPTIONS.by_name[name].update is None
+                                         or effective[name] is None for name in changes):
+            action = "recreated"
+            if not changes:
+                diff = {"before": {"id": container["Id"]}, "after": {"id": "(new: recreate requested)"}}
+            if not self.check_mode:
+                container = self._recreate(request, container, effective)
+        elif changes:
+            action = "updated"
+            if not self.check_mode:
+                self._update_in_place(request, container, {name: effective[name] for name in changes})
+                container = self._inspect(request)
+        return self._converge_state(request, container, action, diff)
+
+    def _converge_state(self, request, container, action, diff):
+        running = _state_of(container) == "running"
+        want_running = {"started": True, "healthy": True, "stopped": False}.get(request.state, running)
+        if action == "recreated" and request.state == "present":
+            want_running = running
+        if want_running != running:
+            if action != "recreated":
+                diff["before"]["state"] = _state_of(container)
+                diff["after"]["state"] = "running" if want_running else "exited"
+            action = action if action != "unchanged" else ("started" if want_running else "stopped")
+            if not self.check_mode:
+                container = self._start(request, container) if want_running else self._stop(request, container)
+        if request.state == "healthy" and not self.check_mode:
+            container = self._wait_healthy(request, container)
+        return self._result(request, container, action, diff if action != "unchanged" else None)
+
+    # --- engine calls -------------------------------------------------------------------------------
+    def _context(self, image):
+        return ContainerContext((image or {}).get("Config"), self.engine.info())
+
+    def _inspect(self, request, container_id=None):
+        with self.engine.action("inspect", KIND, request.name):
+            return self.engine.api.inspect_container(container_id or request.name)
+
+    def _create(self, request, effective, name=None):
+        api = self.engine.api
+        payload = {"config": {}, "host": {}}
+        for option in CONTAINER_OPTIONS.options:
+            if option.write and option.name in request.desired:
+                option.write(request.desired[option.name], payload)
+        payload["config"].setdefault("labels", {})[SPEC_HASH_LABEL] = request.spec_hash
+        networks = effective["networks"]
+        if "mem_limit" in payload["host"]:
+            # memory is a hard limit: no swap beyond it (and an in-place update keeps it that way).
+            payload["host"]["memswap_limit"] = payload["host"]["mem_limit"]
+        with self.engine.action("create", KIND, request.name):
+            host_config = api.create_host_config(network_mode=network_mode(networks), **payload["host"])
+            first = networks[0]
+            networking = api.create_networking_config({first["name"]: api.create_endpoint_config(
+                aliases=first["aliases"] or None, ipv4_address=first["ipv4_address"])})
+            created = api.create_container(request.desired["image"], name=name or request.name,
+                                           host_config=host_config, networking_config=networking,
+                                           **payload["config"])
+        for network in networks[1:]:
+            self._connect(request, created["Id"], network)
+        return self._inspect(request, created["Id"])
+
+    def _connect(self, request, container_id, network):
+        with self.engine.action("connect to network %s" % network["name"], KIND, request.name):
+            self.engine.api.connect_container_to_network(container_id, network["name"],
+                                                         aliases=network["aliases"] or None,
+                                                         ipv4_address=network["ipv4_address"])
+
+    def _start(self, request, container):
+        with self.engine.action("start", KIND, request.name):
+            self.engine.api.start(container["Id"])
+        return self._inspect(request, container["Id"])
+
+    def _stop(self, request, container):
+        timeout = request.desired.get("stop_timeout")
+        with self.engine.action("stop", KIND, request.name):
+            self.engine.api.stop(container["Id"], timeout=10 if timeout is None else timeout)
+        return self._inspect(request, container["Id"])
+
+    def _update_in_place(self, request, container, changes):
+        body = {}
+        if "networks" in changes:
+            self._reconnect(request, container, changes.pop("networks"))
+        if "restart_policy" in changes or "restart_retries" in changes:
+            policy = request.desired.get("restart_policy", "no")
+            body["RestartPolicy"] = {"Name": policy, "MaximumRetryCount": request.desired.get("restart_retries", 0)}
+        if "cpus" in changes:
+            body["NanoCpus"] = int(round(changes["cpus"] * 1e9))
+        if "memory" in changes:
+            body["Memory"] = body["MemorySwap"] = changes["memory"]
+        if "memory_reservation" in changes:
+            body["MemoryReservation"] = changes["memory_reservation"]
+        if "pids_limit" in changes:
+            body["PidsLimit"] = changes["pids_limit"]
+        if body:
+            api = self.engine.api
+            with self.engine.action("update", KIND, request.name):
+                # The SDK's update_container() lacks NanoCpus and PidsLimit; the endpoint has them.
+                api._result(api._post_json(api._url("/containers/{0}/update", container["Id"]), data=body), True)
+
+    def _reconnect(self, request, container, networks):
+        wanted = {network["name"]: network for network in networks}
+        attached = ((container.get("NetworkSettings") or {}).get("Networks")) or {}
+        actual = {network["name"]: network for network in CONTAINER_OPTIONS.by_name["networks"].read(container, None)}
+        for name in attached:
+            if name not in wanted or wanted[name] != actual.get(name):
+                with self.engine.action("disconnect from network %s" % name, KIND, request.name):
+                    self.engine.api.disconnect_container_from_network(container["Id"], name)
+        for name, network in wanted.items():
+            if actual.get(name) != network:
+                self._connect(request, container["Id"], network)
+
+    def _recreate(self, request, old, effective):
+        """Create the new container before removing the old one, so a failed create changes nothing."""
+        api, was_running = self.engine.api, _state_of(old) == "running"
+        parked = "%s_flotilla_old_%s" % (request.name, old["Id"][:12])
+        if was_running:
+            self._stop(request, old)
+        with self.engine.action("rename", KIND, request.name):
+            api.rename(old["Id"], parked)
+        try:
+            new = self._create(request, effective)
+        except FleetError:
+            with self.engine.action("restore", KIND, request.name):
+                api.rename(old["Id"], request.name)
+                if was_running:
+                    api.start(old["Id"])
+            raise
+        with self.engine.action("remove replaced", KIND, request.name):
+            api.remove_container(old["Id"], force=True, v=False)
+        if request.state == "present" and was_running:
+            new = self._start(request, new)
+        return new
+
+    def _wait_healthy(self, request, container):
+        deadline = time.monotonic() + request.wait_timeout
+        if not ((container.get("Config") or {}).get("Healthcheck") or {}).get("Test") or \
+                container["Config"]["Healthcheck"]["Test"] == ["NONE"]:
+            raise FleetError("Container %s on %s: state healthy needs a healthcheck; set healthcheck or use an "
+                             "image that defines one" % (request.name, self.engine.name))
+        while True:
+            health = _health_of(container)
+            if health == "healthy":
+                return container
+            if _state_of(container) != "running":
+                raise FleetError("Container %s on %s exited (code %s) while waiting for it to become healthy"
+                                 % (request.name, self.engine.name, container["State"].get("ExitCode")))
+            if time.monotonic() >= deadline:
+                log = ((container["State"].get("Health") or {}).get("Log") or [{}])[-1]
+                raise FleetError("Container %s on %s is not healthy after %s s (health: %s; last check: exit %s: %s)"
+                                 % (request.name, self.engine.name, request.wait_timeout, health,
+                                    log.get("ExitCode"), (log.get("Output") or "").strip()[:200]))
+            time.sleep(0.25)
+            container = self._inspect(request, container["Id"])
+
+    # --- results ------------------------------------------------------------------------------------
+    def _result(self, request, container, action, diff=None):
+        result = {"name": request.name, "action": action, "changed": action != "unchanged"}
+        if diff:
+            result["diff"] = diff
+        if container is not None:
+            networks = ((container.get("NetworkSettings") or {}).get("Networks")) or {}
+            result.update({
+                "id": container["Id"],
+                "image_id": container.get("ImageID") or container.get("Image"),
+                "state": _state_of(container),
+                "health": _health_of(container),
+                "networks": {name: {"ip": (endpoint or {}).get("IPAddress") or None}
+                             for name, endpoint in networks.items()},
+            })
+        return result

@@ -1,0 +1,320 @@
+# Copyright (c) Flotilla developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The container option table: every option of flotilla.fleet.container, declared once.
+
+``context`` in the callbacks is a :class:`ContainerContext`: the image's own config and the
+engine's defaults, which an omitted option stands for.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._options import (
+    NO_OPINION, Option, OptionTable, parse_duration, parse_size, string_list, string_map)
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import (
+    PORT_SUBOPTIONS, MOUNT_SUBOPTIONS, NETWORK_SUBOPTIONS,
+    normalize_ports, read_ports, write_ports, normalize_mounts, read_mounts, write_mounts,
+    normalize_networks, read_networks, default_networks)
+
+MANAGED_LABEL_PREFIX = "flotilla."
+SPEC_HASH_LABEL = "flotilla.spec-hash"
+
+
+class ContainerContext:
+    """What omitted options stand for: the image's config and the engine's defaults."""
+
+    def __init__(self, image_config, engine_info):
+        self.image = image_config or {}
+        self.engine = engine_info or {}
+
+
+def _config(key, default=None):
+    return lambda inspected, context: (inspected.get("Config") or {}).get(key) or default
+
+
+def _host(key, default=None):
+    return lambda inspected, context: (inspected.get("HostConfig") or {}).get(key) or default
+
+
+def _image(key, default=None):
+    return lambda context: context.image.get(key) or default
+
+
+def _set(key, section="config"):
+    def write(value, payload):
+        payload[section][key] = value
+    return write
+
+
+def _argv(value, field):
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError as exc:
+            raise FleetError("%s: cannot split %r into arguments: %s" % (field, value, exc))
+    if isinstance(value, list):
+        return [str(item) for item in value]
+    raise FleetError("%s: expected a string or a list of strings, got %r" % (field, value))
+
+
+def _command_unset(context):
+    # The engine fills Cmd from the image only when no entrypoint was given (moby's config merge).
+    return context.image.get("Cmd") or []
+
+
+def _read_env(inspected, context):
+    pairs = (inspected.get("Config") or {}).get("Env") or []
+    return dict(pair.split("=", 1) if "=" in pair else (pair, "") for pair in pairs)
+
+
+def _image_env(context):
+    return dict(pair.split("=", 1) if "=" in pair else (pair, "") for pair in context.image.get("Env") or [])
+
+
+def _labels_normalize(value, field):
+    labels = string_map(value, field)
+    for key in labels:
+        if key.startswith(MANAGED_LABEL_PREFIX) and key not in ("flotilla.project", "flotilla.service",
+                                                                "flotilla.replica"):
+            raise FleetError("%s.%s: labels starting with %r are managed by flotilla.fleet"
+                             % (field, key, MANAGED_LABEL_PREFIX))
+    return labels
+
+
+def _read_labels(inspected, context):
+    labels = dict((inspected.get("Config") or {}).get("Labels") or {})
+    image_labels = context.image.get("Labels") or {}
+    # Labels the image brings are not the user's to compare; ours are bookkeeping.
+    return {key: value for key, value in labels.items()
+            if key != SPEC_HASH_LABEL and image_labels.get(key) != value}
+
+
+def _restart_normalize(value, field):
+    return value
+
+
+def _read_restart(inspected, context):
+    policy = (inspected.get("HostConfig") or {}).get("RestartPolicy") or {}
+    return policy.get("Name") or "no"
+
+
+def _read_retries(inspected, context):
+    policy = (inspected.get("HostConfig") or {}).get("RestartPolicy") or {}
+    return policy.get("MaximumRetryCount") or 0
+
+
+def _write_restart(value, payload):
+    payload["host"].setdefault("restart_policy", {})["Name"] = value
+
+
+def _write_retries(value, payload):
+    payload["host"].setdefault("restart_policy", {"Name": "on-failure"})["MaximumRetryCount"] = value
+
+
+def _positive_int(value, field):
+    if value < 0:
+        raise FleetError("%s: must not be negative, got %d" % (field, value))
+    return value
+
+
+def _cpus(value, field):
+    if value <= 0:
+        raise FleetError("%s: must be a positive number of CPUs such as 0.5 or 2, got %s" % (field, value))
+    return round(float(value), 3)
+
+
+def _read_cpus(inspected, context):
+    nano_cpus = (inspected.get("HostConfig") or {}).get("NanoCpus")
+    return round(nano_cpus / 1e9, 3) if nano_cpus else None
+
+
+def _write_cpus(value, payload):
+    payload["host"]["nano_cpus"] = int(round(value * 1e9))
+
+
+def _limit(value, field):
+    size = parse_size(value, field)
+    if size == 0:
+        raise FleetError("%s: leave the option out for no limit; 0 is not a limit" % field)
+    return size
+
+
+def _memory_limit(value, field):
+    size = _limit(value, field)
+    if size < 6 * 1024 * 1024:
+        raise FleetError("%s: the Docker engine needs at least 6m, got %r" % (field, value))
+    return size
+
+
+def _read_limit(key):
+    # Engines report "no limit" as 0, -1 or null depending on version: all mean unlimited.
+    def read(inspected, context):
+        value = (inspected.get("HostConfig") or {}).get(key)
+        return value if value and value > 0 else None
+    return read
+
+
+def _caps(value, field):
+    caps = []
+    for index, cap in enumerate(string_list(value, field)):
+        name = cap.strip().upper()
+        name = name[4:] if name.startswith("CAP_") else name
+        if not name.replace("_", "").isalnum():
+            raise FleetError("%s[%d]: %r is not a capability name such as NET_ADMIN" % (field, index, cap))
+        caps.append(name)
+    return sorted(set(caps))
+
+
+def _read_caps(key):
+    def read(inspected, context):
+        values = (inspected.get("HostConfig") or {}).get(key) or []
+        return sorted({value[4:] if value.startswith("CAP_") else value for value in values})
+    return read
+
+
+def _security_opts(value, field):
+    opts = string_list(value, field)
+    for index, opt in enumerate(opts):
+        if opt != "no-new-privileges" and ("=" not in opt and ":" not in opt):
+            raise FleetError("%s[%d]: %r is not a security option such as no-new-privileges or seccomp=unconfined"
+                             % (field, index, opt))
+    # no-new-privileges and no-new-privileges:true mean the same to the engine.
+    return sorted({"no-new-privileges" if opt in ("no-new-privileges:true", "no-new-privileges=true") else opt
+                   for opt in opts})
+
+
+def _read_security_opts(inspected, context):
+    return _security_opts((inspected.get("HostConfig") or {}).get("SecurityOpt") or [], "SecurityOpt")
+
+
+HEALTHCHECK_SUBOPTIONS = {
+    "test": {"type": "raw"},
+    "interval": {"type": "str"},
+    "timeout": {"type": "str"},
+    "retries": {"type": "int"},
+    "start_period": {"type": "str"},
+    "disable": {"type": "bool", "default": False},
+}
+
+
+def _healthcheck(value, field):
+    if value.get("disable"):
+        return {"Test": ["NONE"]}
+    test = value.get("test")
+    if test is None:
+        raise FleetError("%s.test: required unless disable is true" % field)
+    if isinstance(test, str):
+        test = ["CMD-SHELL", test]
+    elif isinstance(test, list) and test and test[0] in ("CMD", "CMD-SHELL", "NONE"):
+        test = [str(item) for item in test]
+    elif isinstance(test, list) and test:
+        test = ["CMD"] + [str(item) for item in test]
+    else:
+        raise FleetError("%s.test: expected a shell command string or a list of arguments, got %r" % (field, test))
+    check = {"Test": test}
+    for key, api_key in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod")):
+        if value.get(key) is not None:
+            nanoseconds = parse_duration(value[key], "%s.%s" % (field, key))
+            if 0 < nanoseconds < 10 ** 6:
+                raise FleetError("%s.%s: must be at least 1ms, got %r" % (field, key, value[key]))
+            check[api_key] = nanoseconds
+    if value.get("retries") is not None:
+        check["Retries"] = _positive_int(value["retries"], field + ".retries")
+    return check
+
+
+def _read_healthcheck(inspected, context):
+    check = (inspected.get("Config") or {}).get("Healthcheck")
+    return {key: value for key, value in check.items() if value} if check else None
+
+
+def _write_healthcheck(value, payload):
+    payload["config"]["healthcheck"] = value
+
+
+def _log_unset(context):
+    return context.engine.get("LoggingDriver") or NO_OPINION
+
+
+def _read_log_driver(inspected, context):
+    return ((inspected.get("HostConfig") or {}).get("LogConfig") or {}).get("Type")
+
+
+def _read_log_options(inspected, context):
+    return ((inspected.get("HostConfig") or {}).get("LogConfig") or {}).get("Config") or {}
+
+
+def _write_log(key):
+    def write(value, payload):
+        payload["host"].setdefault("log_config", {"Type": "", "Config": {}})[key] = value
+    return write
+
+
+def _bool(key, section):
+    def read(inspected, context):
+        return bool((inspected.get(section) or {}).get(key))
+    return read
+
+
+CONTAINER_OPTIONS = OptionTable([
+    Option("image", normalize=lambda value, field: value.strip(), in_hash=True),
+    Option("command", type="raw", normalize=_argv, unset=_command_unset,
+           read=_config("Cmd", []), write=_set("command")),
+    Option("entrypoint", type="raw", normalize=_argv, unset=_image("Entrypoint", []),
+           read=_config("Entrypoint", []), write=_set("entrypoint")),
+    Option("env", type="dict", normalize=string_map, unset=_image_env, read=_read_env,
+           merge=lambda value, context: dict(_image_env(context), **value),
+           write=_set("environment"), compare="strict"),
+    Option("labels", type="dict", normalize=_labels_normalize, unset=lambda context: {},
+           read=_read_labels, write=_set("labels")),
+    Option("ports", type="list", elements="raw", normalize=normalize_ports, unset=lambda context: [],
+           read=read_ports, write=write_ports, compare="set"),
+    Option("mounts", type="list", elements="dict", suboptions=MOUNT_SUBOPTIONS, normalize=normalize_mounts,
+           unset=lambda context: [], read=read_mounts, write=write_mounts, compare="set"),
+    Option("networks", type="list", elements="dict", suboptions=NETWORK_SUBOPTIONS,
+           normalize=normalize_networks, unset=default_networks, read=read_networks, compare="set",
+           update="networks"),
+    Option("restart_policy", choices=["no", "always", "on-failure", "unless-stopped"],
+           normalize=_restart_normalize, unset=lambda context: "no", read=_read_restart, write=_write_restart,
+           update="restart_policy"),
+    Option("restart_retries", type="int", normalize=_positive_int, unset=lambda context: 0,
+           read=_read_retries, write=_write_retries, update="restart_policy"),
+    Option("healthcheck", type="dict", suboptions=HEALTHCHECK_SUBOPTIONS, normalize=_healthcheck,
+           unset=lambda context: _read_healthcheck({"Config": {"Healthcheck": context.image.get("Healthcheck")}},
+                                                   context),
+           read=_read_healthcheck, write=_write_healthcheck),
+    Option("cpus", type="float", normalize=_cpus, unset=lambda context: None,
+           read=_read_cpus, write=_write_cpus, update="nano_cpus"),
+    Option("memory", normalize=_memory_limit, unset=lambda context: None,
+           read=_read_limit("Memory"), write=_set("mem_limit", "host"), update="mem_limit"),
+    Option("memory_reservation", normalize=_limit, unset=lambda context: None,
+           read=_read_limit("MemoryReservation"), write=_set("mem_reservation", "host"),
+           update="mem_reservation"),
+    Option("pids_limit", type="int", normalize=lambda value, field: _limit(value, field),
+           unset=lambda context: None, read=_read_limit("PidsLimit"), write=_set("pids_limit", "host"),
+           update="pids_limit"),
+    Option("user", unset=_image("User", ""), read=_config("User", ""), write=_set("user")),
+    Option("working_dir", unset=_image("WorkingDir", ""), read=_config("WorkingDir", ""),
+           write=_set("working_dir")),
+    Option("hostname", read=_config("Hostname"), write=_set("hostname")),
+    Option("read_only", type="bool", unset=lambda context: False, read=_bool("ReadonlyRootfs", "HostConfig"),
+           write=_set("read_only", "host")),
+    Option("privileged", type="bool", unset=lambda context: False, read=_bool("Privileged", "HostConfig"),
+           write=_set("privileged", "host")),
+    Option("cap_add", type="list", elements="str", normalize=_caps, unset=lambda context: [],
+           read=_read_caps("CapAdd"), write=_set("cap_add", "host")),
+    Option("cap_drop", type="list", elements="str", normalize=_caps, unset=lambda context: [],
+           read=_read_caps("CapDrop"), write=_set("cap_drop", "host")),
+    Option("security_opts", type="list", elements="str", normalize=_security_opts, unset=lambda context: [],
+           read=_read_security_opts, write=_set("security_opt", "host")),
+    Option("log_driver", unset=_log_unset, read=_read_log_driver, write=_write_log("Type")),
+    # Left out, the engine's default log-opts (daemon.json) apply: no opinion.
+    Option("log_options", type="dict", normalize=string_map,
+           read=_read_log_options, write=_write_log("Config")),
+    Option("stop_signal", unset=_image("StopSignal", NO_OPINION), read=_config("StopSignal"),
+           write=_set("stop_signal")),
+    Option("stop_timeout", type="int", normalize=_positive_int, read=_config("StopTimeout"),
+           write=_set("stop_timeout")),
+])
