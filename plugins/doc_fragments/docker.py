@@ -59,5 +59,5 @@ options:
 requirements:
   - docker (Python SDK) >= 7.0.0 on the host that runs the module
 notes:
-  - Every Docker error is reported as C(Failed to <action> <kind> <name> on <engine>: <reason>).
+  - 'Every Docker error is reported as C(Failed to <action> <kind> <name> on <engine>: <reason>).'
 """
