@@ -1,0 +1,42 @@
+"""The package's entry point: ``place(services, hosts, options) -> result dict``.
+
+Pure Python, no Ansible: the lookup plugin, the tests and the benchmark all call this.
+"""
+
+from __future__ import annotations
+
+from ._errors import PlacementError, _require_list
+from ._model import Host
+from ._output import result
+from ._parse_hosts import parse_host
+from ._parse_services import parse_options, parse_services
+from ._preempt import preempt
+from ._rebalance import rebalance
+from ._scheduler import Run
+
+__all__ = ["PlacementError", "place", "place_hosts"]
+
+
+def place(services: object, hosts: object, options: dict | None = None) -> dict:
+    """Place ``services`` (list of service dicts) on ``hosts`` (list of host dicts)."""
+    raw_hosts = _require_list(hosts, "hosts")
+    return place_hosts(services, [parse_host(raw, i) for i, raw in enumerate(raw_hosts)], options)
+
+
+def place_hosts(services: object, hosts: list[Host], options: dict | None = None) -> dict:
+    """Like :func:`place`, for hosts already validated (the lookup builds them from hostvars)."""
+    if not hosts:
+        raise PlacementError("hosts", "no hosts to place on (give an inventory group or a list of hosts)")
+    seen: dict[str, int] = {}
+    for host in hosts:
+        if host.name in seen:
+            raise PlacementError(f"hosts[{host.order}]", f"duplicate host {host.name!r} (also hosts[{seen[host.name]}])")
+        seen[host.name] = host.order
+    parsed_options = parse_options(options or {})
+    run = Run(hosts, parse_services(services, parsed_options), parsed_options)
+    run.keep_existing()
+    run.place_missing()
+    preempt(run)
+    if parsed_options.rebalance:
+        rebalance(run, parsed_options.max_moves)
+    return result(run)

@@ -1,0 +1,89 @@
+"""Preemption: a replica that found no host may displace lower-priority replicas.
+
+Runs after the normal pass, so every lower-priority replica is already placed and may be
+chosen, which keeps a second run on the output from preempting anything new.
+"""
+
+from __future__ import annotations
+
+from ._explain import eliminations
+from ._filters import affinity_reason, static_reason, volume_pins
+from ._model import Service
+from ._scheduler import ReplicaKey, Run
+
+
+def preempt(run: Run) -> None:
+    for service in run.by_priority():
+        if not service.preemption:
+            continue
+        for key in sorted(k for k in run.unplaced if k[0] == service.name):
+            choice = _cheapest_host(run, service, key[1])
+            if choice is None:
+                continue
+            index, victims = choice
+            for victim in victims:
+                run.cluster.remove(run.by_name[victim[0]], victim[1])
+                run.preempted.append((victim, index, key))
+                run.left_because.setdefault(victim, f"preempted by {service.container_name(key[1])}")
+            placer = run.placer(service)
+            placer.place(key[1], index)
+            del run.unplaced[key]
+            for victim in victims:
+                _replace(run, victim, f"preempted by {service.container_name(key[1])}")
+
+
+def _cheapest_host(run: Run, service: Service, replica: int) -> tuple[int, list[ReplicaKey]] | None:
+    """The host where the fewest, least important replicas make room; None when none can."""
+    cluster = run.cluster
+    pins = volume_pins(cluster, service, replica)
+    rules = run.rules[service.name]
+    best = None
+    for host in run.hosts:
+        index = host.order
+        if (static_reason(service, host) or (pins is not None and index not in pins)
+                or affinity_reason(cluster, rules, index)):
+            continue
+        if service.max_per_host is not None and cluster.counts[service.name].get(index, 0) >= service.max_per_host:
+            continue
+        victims = _victims(run, service, index)
+        if victims is not None:
+            worst = max((run.by_name[v[0]].priority for v in victims), default=service.priority)
+            cost = (worst, len(victims), cluster.rank[index])
+            if best is None or cost < best[0]:
+                best = (cost, index, victims)
+    return (best[1], best[2]) if best else None
+
+
+def _victims(run: Run, service: Service, index: int) -> list[ReplicaKey] | None:
+    cluster = run.cluster
+    lower = sorted(
+        (k for k in cluster.on_host[index] if run.by_name[k[0]].priority < service.priority),
+        key=lambda k: (run.by_name[k[0]].priority, -run.by_name[k[0]].order, -k[1]),
+    )
+    short = {r: a - cluster.free[r][index] for r, a in service.request}
+    blocked = cluster.ports[index].intersection(service.ports)
+    chosen: list[ReplicaKey] = []
+    for key in lower:
+        if all(v <= 0 for v in short.values()) and not blocked:
+            break
+        victim = run.by_name[key[0]]
+        frees = dict(victim.request)
+        if any(short[r] > 0 and frees.get(r, 0) > 0 for r in short) or blocked & set(victim.ports):
+            chosen.append(key)
+            for r in short:
+                short[r] -= frees.get(r, 0)
+            blocked -= set(victim.ports)
+    if any(v > 0 for v in short.values()) or blocked:
+        return None
+    return chosen
+
+
+def _replace(run: Run, key: ReplicaKey, reason: str) -> None:
+    """Give a displaced replica another host, without preempting in turn."""
+    service = run.by_name[key[0]]
+    placer = run.placer(service)
+    index = placer.choose(key[1])
+    if index is None:
+        run.unplaced[key] = {reason: 1, **eliminations(placer, key[1])}
+    else:
+        placer.place(key[1], index)

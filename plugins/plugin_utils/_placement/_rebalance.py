@@ -1,0 +1,57 @@
+"""Rebalance: move the fewest replicas that clearly improve the placement.
+
+Each step moves the one replica whose best other host beats its current host by the most
+(fixing a topology-spread violation first, then spreading replicas of a service over hosts,
+then the strategy score by at least MARGIN), until ``max_moves`` or nothing improves. The
+margin keeps two nearly equal hosts from trading a replica back and forth.
+"""
+
+from __future__ import annotations
+
+from ._cluster import QUANT
+from ._scheduler import Run
+
+MARGIN = QUANT // 20  # five points of the 0-100 strategy score
+
+
+def rebalance(run: Run, max_moves: int) -> None:
+    for _ in range(max_moves):
+        best = None
+        for service in run.by_priority():
+            if service.volumes:
+                continue  # local volumes stay where they are
+            found = _best_move(run, service)
+            if found and (best is None or found[0] > best[0]):
+                best = found
+        if best is None:
+            return
+        _, service, replica, target = best
+        run.cluster.remove(service, replica)
+        run.placer(service).place(replica, target)
+        run.left_because.setdefault((service.name, replica), "rebalance")
+
+
+def _best_move(run: Run, service):
+    cluster = run.cluster
+    replicas = sorted(r for (name, r) in cluster.assigned if name == service.name)
+    if not replicas:
+        return None
+    placer = run.placer(service)
+    target = placer.choose(replicas[0])
+    if target is None:
+        return None
+    target_key = placer.key(target)
+    best = None
+    for replica in replicas:
+        current = cluster.assigned[(service.name, replica)]
+        if current == target:
+            continue
+        violating = placer.over_skew(current)
+        cluster.remove(service, replica)
+        current_key = placer.key(current)
+        cluster.add(service, replica, current)
+        gain = (int(violating), current_key[0] - target_key[0], current_key[1] - target_key[1])
+        if gain > (0, 0, MARGIN) and (best is None or gain > best[0]):
+            best = (gain, service, replica, target)
+    return best
+

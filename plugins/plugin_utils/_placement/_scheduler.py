@@ -1,0 +1,107 @@
+"""One placement run: keep what still fits, place what is missing, preempt, rebalance."""
+
+from __future__ import annotations
+
+from ._cluster import Cluster
+from ._explain import eliminations
+from ._filters import STATE_REASONS, HostGroups, affinity_reason, label_reason
+from ._model import Affinity, Host, Options, Service
+from ._placer import ServicePlacer
+
+ReplicaKey = tuple[str, int]
+
+
+class Run:
+    """Everything one run knows; the passes below read and update it in turn."""
+
+    def __init__(self, hosts: list[Host], services: list[Service], options: Options) -> None:
+        self.hosts, self.services, self.options = hosts, services, options
+        self.by_name = {s.name: s for s in services}
+        self.cluster = Cluster(hosts, services, options)
+        self.groups = HostGroups(hosts, services)
+        self.rules = effective_rules(services)
+        self.previous: dict[ReplicaKey, int] = {}  # where each replica ran before this run
+        self.left_because: dict[ReplicaKey, str] = {}  # why a replica left its previous host
+        self.extra: list[tuple[ReplicaKey, int, str]] = []  # existing containers to stop
+        self.unplaced: dict[ReplicaKey, dict[str, int]] = {}
+        self.preempted: list[tuple[ReplicaKey, int, ReplicaKey]] = []  # victim, host, by
+
+    def placer(self, service: Service) -> ServicePlacer:
+        return ServicePlacer(self.cluster, self.groups, service, self.rules[service.name])
+
+    def by_priority(self) -> list[Service]:
+        """Highest priority first; within a priority, affinity targets before their followers."""
+        ordered: list[Service] = []
+        seen: set[str] = set()
+
+        def visit(service: Service) -> None:
+            if service.name in seen:
+                return  # ordered already, or an affinity cycle: input order breaks it
+            seen.add(service.name)
+            for rule in service.affinity:
+                target = self.by_name[rule.service]
+                if not rule.anti and target.priority == service.priority:
+                    visit(target)
+            ordered.append(service)
+
+        for service in sorted(self.services, key=lambda s: (-s.priority, s.order)):
+            visit(service)
+        return ordered
+
+    def keep_existing(self) -> None:
+        """Existing replicas stay unless their host or their own filters rule them out."""
+        existing: dict[str, dict[int, list[int]]] = {}  # service -> replica -> hosts
+        for host in self.hosts:
+            for container in host.containers:
+                service = self.by_name.get(container.service or "")
+                if service is None or service.project != container.project:
+                    self.cluster.reserve(host.order, container.usage, container.ports)
+                else:
+                    replicas = existing.setdefault(service.name, {})
+                    replicas.setdefault(container.replica, []).append(host.order)
+        for service in self.by_priority():
+            replicas = existing.get(service.name, {})
+            for replica in sorted(replicas):
+                for position, index in enumerate(replicas[replica]):
+                    self._keep(service, (service.name, replica), index, duplicate=position > 0)
+
+    def _keep(self, service: Service, key: ReplicaKey, index: int, duplicate: bool) -> None:
+        if duplicate:
+            self.extra.append((key, index, "duplicate replica"))
+            return
+        self.previous[key] = index
+        if key[1] > service.replicas:
+            self.extra.append((key, index, "scaled down"))
+            del self.previous[key]
+            return
+        host = self.hosts[index]
+        reason = (
+            STATE_REASONS.get(host.state) if host.state != "pause" else None
+        ) or label_reason(service, host.labels) or self.cluster.misfit(service, index) or affinity_reason(
+            self.cluster, tuple(r for r in self.rules[service.name] if r.anti), index
+        )
+        if reason:
+            self.left_because[key] = reason
+        else:
+            self.cluster.add(service, key[1], index)
+
+    def place_missing(self) -> None:
+        for service in self.by_priority():
+            missing = [i for i in range(1, service.replicas + 1) if (service.name, i) not in self.cluster.assigned]
+            if missing:
+                placer = self.placer(service)
+                for replica in placer.place_missing(missing):
+                    self.unplaced[(service.name, replica)] = eliminations(placer, replica)
+
+
+def effective_rules(services: list[Service]) -> dict[str, tuple[Affinity, ...]]:
+    """A service's own affinity rules plus anti-affinity declared against it by others:
+    "keep db-a away from db-b" must also hold when db-b is placed after db-a."""
+    rules: dict[str, list[Affinity]] = {s.name: list(s.affinity) for s in services}
+    for service in services:
+        for rule in service.affinity:
+            if rule.anti:
+                mirrored = Affinity(service.name, rule.weight, rule.required)
+                if mirrored not in rules[rule.service]:
+                    rules[rule.service].append(mirrored)
+    return {name: tuple(found) for name, found in rules.items()}
