@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Build the Docker images that tests and the demo need, from Debian packages only.
 
 No container registry is reachable, so images are made with ``debootstrap`` and ``docker import``.

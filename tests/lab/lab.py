@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """A lab of Docker-in-Docker nodes, each running its own dockerd reachable over TLS.
 
     lab.py up [--nodes 3]           create/refresh nodes flotilla-lab-1..N, write the inventory
