@@ -140,7 +140,8 @@ def ensure_debootstrap():
         return
     log("debootstrap is missing; installing it with apt-get")
     for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "debootstrap"]):
-        if subprocess.run(cmd, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}).returncode:
+        if subprocess.run(cmd, check=False,
+                          env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}).returncode:
             raise BuildError(f"'{' '.join(cmd)}' failed; install debootstrap and retry")
 
 
@@ -164,7 +165,7 @@ def remove_rootfs(root):
 def download_wheels(pins, dest):
     cmd = [sys.executable, "-m", "pip", "download", "--quiet", "--dest", str(dest),
            "--only-binary=:all:", "--python-version", IMAGE_PYTHON, *pins]
-    if subprocess.run(cmd).returncode:
+    if subprocess.run(cmd, check=False).returncode:
         raise BuildError("pip download of the node image wheels failed (is PyPI reachable?)")
 
 
@@ -181,7 +182,7 @@ def build_rootfs_tar(recipe, arch, wheels, tar_path):
         if mirror:
             cmd.append(mirror)
         log(f"running {' '.join(cmd)}  (takes a minute or two)")
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode:
             tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-15:])
             raise BuildError(f"debootstrap failed (exit {proc.returncode}):\n{tail}\n"
@@ -195,7 +196,7 @@ def build_rootfs_tar(recipe, arch, wheels, tar_path):
                        "--no-warn-script-location", "--root-user-action=ignore", *names]
             # The host's PIP_* settings (find-links, cert paths) mean nothing inside the chroot.
             env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
-            if subprocess.run(install, env=env).returncode:
+            if subprocess.run(install, env=env, check=False).returncode:
                 raise BuildError("pip install of the docker SDK inside the node rootfs failed")
             shutil.rmtree(wheel_dir)
         slim_rootfs(root)
@@ -230,17 +231,16 @@ def import_tar(client, tar_path, repository, key, changes):
         raise BuildError(f"docker import of {tar_path} failed: {output}")
 
 
-def image_reference(name, arch):
-    """The key-tagged reference the recipe `name` builds, e.g. flotilla-test/base:0123456789ab."""
+def recipe_key(name, arch):
+    """(recipe, pinned wheels, content key) for the recipe `name`."""
     recipe = RECIPES[name]
     wheels = pinned_wheels(recipe["wheels"])
-    key = image_key(recipe, arch, wheels)
-    return recipe, wheels, key
+    return recipe, wheels, image_key(recipe, arch, wheels)
 
 
 def ensure_image(client, name, arch):
     """Make sure the image for recipe `name` exists; return its key-tagged reference."""
-    recipe, wheels, key = image_reference(name, arch)
+    recipe, wheels, key = recipe_key(name, arch)
     repository = recipe["repository"]
     reference = f"{repository}:{key[:12]}"
     try:
@@ -265,7 +265,7 @@ def ensure_image(client, name, arch):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("which", nargs="?", default="all", choices=["base", "node", "all"])
     parser.add_argument("--print-name", action="store_true",
                         help="only print the key-tagged image names; build nothing")
@@ -279,8 +279,8 @@ def main(argv=None):
     try:
         if args.print_name:
             for name in names:
-                _, _, key = image_reference(name, arch)
-                print(f"{RECIPES[name]['repository']}:{key[:12]}")
+                recipe, _wheels, key = recipe_key(name, arch)
+                print(f"{recipe['repository']}:{key[:12]}")
             return 0
         try:
             client = docker.from_env(timeout=600)

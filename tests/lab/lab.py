@@ -189,9 +189,10 @@ def cmd_load_image(args):
                 for chunk in client.api.get_image(name, chunk_size=1 << 20):
                     out.write(chunk)
             with ThreadPoolExecutor(max_workers=len(missing)) as pool:
-                for container, _ in zip(missing, pool.map(
-                        lambda c: load_into_node(c, name, archive), missing)):
-                    log(f"{container.name}: {name} loaded")
+                loads = {c.name: pool.submit(load_into_node, c, name, archive) for c in missing}
+                for node, load in loads.items():
+                    load.result()  # re-raises the node's LabError, if any
+                    log(f"{node}: {name} loaded")
         finally:
             os.unlink(archive)
     log(f"load-image done in {time.monotonic() - started:.1f} s")
@@ -243,7 +244,7 @@ def cmd_down(args):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="create or refresh the lab")
     up.add_argument("--nodes", type=int, default=3, help="number of nodes (default 3)")
