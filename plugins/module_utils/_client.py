@@ -16,6 +16,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 MIN_DOCKER_SDK = (7, 0, 0)
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TIMEOUT = 60
+MIN_API_VERSION = "1.41"  # Docker Engine 20.10
 
 try:
     import docker
@@ -155,11 +156,19 @@ def connect(settings):
         tls_config = docker.tls.TLSConfig(client_cert=client_cert, ca_cert=settings.ca_path,
                                           verify=settings.ca_path if settings.verify and settings.ca_path
                                           else settings.verify)
+    negotiate = settings.api_version == "auto"
     try:
-        return docker.APIClient(base_url=settings.base_url, version=settings.api_version,
-                                timeout=settings.timeout, tls=tls_config, use_ssh_client=False)
+        # Negotiation is deferred until trust_env is off (below), so it is not made with the wrong CA.
+        api = docker.APIClient(base_url=settings.base_url, version=MIN_API_VERSION if negotiate else settings.api_version,
+                               timeout=settings.timeout, tls=tls_config, use_ssh_client=False)
+        # requests would let REQUESTS_CA_BUNDLE override the engine's CA (docker/docker-py#2433): the
+        # connection's own TLS settings must win, and engine traffic never goes through an HTTP proxy.
+        api.trust_env = False
+        if negotiate:
+            api._version = api._retrieve_server_version()
     except (DockerException, RequestException) as exc:
         raise FleetError("Failed to connect to the Docker engine at %s: %s" % (settings.base_url, describe_error(exc)))
+    return api
 
 
 class Engine:
