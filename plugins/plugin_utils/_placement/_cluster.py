@@ -54,7 +54,10 @@ class Cluster:
         return coefficients
 
     def _refresh(self, index: int) -> None:
-        used = sum(c * (self.capacity[r][index] - self.free[r][index]) for r, c in self._coefficients[index])
+        used = 0.0
+        capacity, free = self.capacity, self.free
+        for resource, coefficient in self._coefficients[index]:
+            used += coefficient * (capacity[resource][index] - free[resource][index])
         util = int(used * QUANT)
         self.util[index] = util
         self.order_key["spread"][index] = util * self.size + self.rank[index]

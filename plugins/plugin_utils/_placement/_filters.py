@@ -53,6 +53,7 @@ class HostGroups:
             self.members[index[key]].append(host.order)
             self.group_of.append(index[key])
         self._eligible: dict[tuple, list[int]] = {}
+        self.class_cache: dict[tuple, list] = {}  # owned by the placer, see ServicePlacer._classes
 
     def eligible_groups(self, service: Service) -> list[int]:
         signature = (service.constraints, tuple(s.label for s in service.spread))

@@ -64,6 +64,8 @@ class Service:
 
     def volumes_of(self, replica: int) -> tuple[str, ...]:
         # "{replica}" gives each replica its own local volume (db-data-1, db-data-2, ...).
+        if not self.volumes:
+            return ()
         return tuple(v.replace("{replica}", str(replica)) for v in self.volumes)
 
     def amount(self, resource: str) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._explain import describe
-from ._model import MEMORY, Service
+from ._model import CPUS, MEMORY, Service
 from ._quantities import format_cpus
 from ._scheduler import Run
 
@@ -14,12 +14,17 @@ def result(run: Run) -> dict:
     per_service: dict[str, dict] = {}
     for service in run.services:
         placements = []
+        template = _container_template(service)
         for replica in range(1, service.replicas + 1):
             index = cluster.assigned.get((service.name, replica))
             host = hosts[index].name if index is not None else None
             placements.append(host)
             if host is not None:
-                per_host[host].append(_container(service, replica))
+                per_host[host].append({
+                    **template, "replica": replica, "name": service.container_name(replica),
+                    "resources": dict(template["resources"]), "ports": list(service.ports),
+                    "volumes": list(service.volumes_of(replica)),
+                })
         per_service[service.name] = {
             "replicas": service.replicas,
             "placed": sum(1 for h in placements if h is not None),
@@ -54,18 +59,19 @@ def result(run: Run) -> dict:
     }
 
 
-def _container(service: Service, replica: int) -> dict:
+def _container_template(service: Service) -> dict:
+    """The fields every replica of ``service`` shares, in output order."""
     request = dict(service.request)
     return {
         "service": service.name,
-        "replica": replica,
-        "name": service.container_name(replica),
+        "replica": 0,
+        "name": "",
         "project": service.project,
-        "cpus": format_cpus(request.pop("cpus", 0)),
+        "cpus": format_cpus(request.pop(CPUS, 0)),
         "memory": request.pop(MEMORY, 0),
         "resources": request,
-        "ports": list(service.ports),
-        "volumes": list(service.volumes_of(replica)),
+        "ports": [],
+        "volumes": [],
     }
 
 

@@ -64,20 +64,32 @@ class ServicePlacer:
             special.update(cluster.counts[rule.service])
             if rule.required and rule.anti:
                 self.discarded.update(cluster.counts[rule.service])
-        if any(rule.required and not rule.anti for rule in self.rules):
-            eligible = []  # only hosts already running the target qualify: all are "special"
-        classes: dict[tuple, list[int]] = {}
-        for group in eligible:
-            labels = groups.representative[group].labels
-            key = (self._domain_value(labels), self._bonus_of_group(group))
-            classes.setdefault(key, []).extend(groups.members[group])
-        order_key = cluster.order_key[service.strategy].__getitem__
-        for (value, bonus), hosts in sorted(classes.items()):
-            hosts.sort(key=order_key)
-            self._domain(value).streams.append(_Stream(hosts, bonus * QUANT // 100))
+        if not any(rule.required and not rule.anti for rule in self.rules):
+            # (Otherwise only hosts already running the target qualify, and all are special.)
+            order_key = cluster.order_key[service.strategy].__getitem__
+            for value, bonus, hosts in self._classes(eligible):
+                hosts.sort(key=order_key)  # nearly sorted already when reused: cheap
+                self._domain(value).streams.append(_Stream(hosts, bonus * QUANT // 100))
         for index in sorted(special):
             if groups.group_of[index] in eligible_set:
                 self._admit_special(index)
+
+    def _classes(self, eligible: list[int]) -> list[tuple[tuple[str, ...], int, list[int]]]:
+        """Eligible hosts split by (spread domain, preference bonus). Services with the same
+        filters share these lists, re-sorting them in place, so a placer is only valid until
+        the next one is built."""
+        service = self.service
+        signature = (service.constraints, service.spread, service.preferences, service.strategy)
+        classes = self.groups.class_cache.get(signature)
+        if classes is None:
+            merged: dict[tuple, list[int]] = {}
+            for group in eligible:
+                labels = self.groups.representative[group].labels
+                key = (self._domain_value(labels), self._bonus_of_group(group))
+                merged.setdefault(key, []).extend(self.groups.members[group])
+            classes = [(value, bonus, hosts) for (value, bonus), hosts in sorted(merged.items())]
+            self.groups.class_cache[signature] = classes
+        return classes
 
     def _admit_special(self, index: int) -> None:
         if affinity_reason(self.cluster, self.rules, index) is not None:
@@ -177,6 +189,8 @@ class ServicePlacer:
             domain = self.domains.get(())
             best = self._best_in(domain) if domain else None
             return best[1] if best else None
+        if len(self.service.spread) == 1:
+            return self._choose_one_spread()
         live = [(domain, best) for domain in self.domains.values() if (best := self._best_in(domain))]
         floors = self._spread_floors(live)
         allowed = [(best, domain) for domain, best in live if self._excess(domain.value, floors, True) == 0]
@@ -186,6 +200,26 @@ class ServicePlacer:
         fallback = [(self._excess(domain.value, floors, False), best[0], best[1])
                     for domain, best in live if self._excess(domain.value, floors, None) == 0]
         return min(fallback)[2] if fallback else None
+
+    def _choose_one_spread(self) -> int | None:
+        """The common case, one spread label: visit domains emptiest first and stop at the
+        first count that would exceed max skew, so most domains are never looked at."""
+        spread, counts = self.service.spread[0], self.domain_counts[0]
+        by_count = sorted(self.domains.values(), key=lambda d: counts.get(d.value[0], 0))
+        floor = counts.get(by_count[0].value[0], 0) if spread.hard and by_count else None
+        best = None
+        for domain in by_count:
+            count = counts.get(domain.value[0], 0)
+            if floor is not None and count + 1 - floor > spread.max_skew:
+                break
+            candidate = self._best_in(domain)
+            if candidate is None:
+                continue
+            if floor is None:
+                floor = count  # soft: the emptiest domain that can still take a replica
+            if best is None or candidate[0] < best[0]:
+                best = candidate
+        return best[1] if best else None
 
     def _spread_floors(self, live: list) -> list[int]:
         """Per spread label, the smallest replica count a domain may be compared to.

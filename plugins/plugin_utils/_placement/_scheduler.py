@@ -25,12 +25,17 @@ class Run:
         self.extra: list[tuple[ReplicaKey, int, str]] = []  # existing containers to stop
         self.unplaced: dict[ReplicaKey, dict[str, int]] = {}
         self.preempted: list[tuple[ReplicaKey, int, ReplicaKey]] = []  # victim, host, by
+        self._ordered: list[Service] | None = None
 
     def placer(self, service: Service) -> ServicePlacer:
         return ServicePlacer(self.cluster, self.groups, service, self.rules[service.name])
 
     def by_priority(self) -> list[Service]:
-        """Highest priority first; within a priority, affinity targets before their followers."""
+        """Highest priority first; within a priority, larger requests first (as first-fit
+        decreasing does, which packs tighter) and affinity targets before their followers.
+        Computed once: ordering only depends on the inputs."""
+        if self._ordered is not None:
+            return self._ordered
         ordered: list[Service] = []
         seen: set[str] = set()
 
@@ -44,8 +49,18 @@ class Run:
                     visit(target)
             ordered.append(service)
 
-        for service in sorted(self.services, key=lambda s: (-s.priority, s.order)):
+        average = {}
+        for resource, capacities in self.cluster.capacity.items():
+            present = [c for c in capacities if c > 0]
+            average[resource] = sum(present) / len(present) if present else 1.0
+
+        def size(service: Service) -> float:
+            # Fractions of an average host, summed: packs two resources better than the max.
+            return sum(amount / average[resource] for resource, amount in service.request)
+
+        for service in sorted(self.services, key=lambda s: (-s.priority, -size(s), s.order)):
             visit(service)
+        self._ordered = ordered
         return ordered
 
     def keep_existing(self) -> None:
