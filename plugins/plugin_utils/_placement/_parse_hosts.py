@@ -62,11 +62,12 @@ def build_host(name: str, order: int, fields: dict[str, Field], reachable: bool,
         field = fields["resources"]
         for resource, amount in _require_dict(field.value, field.path).items():
             capacity[str(resource)] = parse_count(amount, f"{field.path}.{resource}")
-    labels = {"hostname": name}
+    labels = {}
     if "labels" in fields:
         field = fields["labels"]
         for key, value in _require_dict(field.value, field.path).items():
             labels[str(key)] = label_text(value)
+    labels["hostname"] = name  # implicit, and always the inventory name
     availability = "active"
     if "availability" in fields:
         field = fields["availability"]

@@ -1,0 +1,242 @@
+# Copyright: Flotilla developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: placement
+author: Flotilla developers
+version_added: 0.1.0
+short_description: Decide which inventory host runs each replica of each service
+description:
+  - Places every replica of every service on one of the given inventory hosts. The inventory is
+    the cluster, there is no control plane. Same input, same output (ties are broken by host
+    order, or by O(seed)).
+  - "B(Hard filters), in this order: host availability (drained, paused and unreachable hosts
+    take no new replicas); label constraints; the spread label must exist; a local named volume
+    pins a replica to the host holding it; required (anti-)affinity; free cpus, memory and
+    custom resources; host port conflicts; O(max_per_host)."
+  - "B(Scores): C(spread) prefers the least allocated host and puts replicas of one service on
+    distinct hosts first; C(binpack) prefers the most allocated host. Both are 0-100 points,
+    weighted per resource by O(resource_weights); preference and affinity weights add points.
+    Within a priority, larger requests are placed first."
+  - "B(Stability): replicas already running (from facts or C(flotilla_current)) stay where they
+    are while they still pass the hard filters (pause keeps them, drain and unreachable move
+    them). Scaling a service moves no other replica. O(rebalance) moves up to O(max_moves)
+    replicas, each time the one that improves the placement most."
+  - "B(Host data), per host: C(flotilla_host_info) is the registered result of
+    M(flotilla.fleet.host_info) with this shape -
+    C({engine: {cpus, memory, labels, resources}, swarm: {node_availability, node_labels},
+    containers: [{name, service, project, replica, state, cpus, memory, resources, ports}],
+    volumes: [{name, driver, services}]}). When it is absent or lacks a field, these inventory
+    variables are used: C(flotilla_cpus) (number), C(flotilla_memory) (bytes or C(8g), C(512Mi)),
+    C(flotilla_resources) (custom countables, for example C({gpu: 2})), C(flotilla_labels)
+    (mapping), C(flotilla_zone) (shorthand for label C(zone)), C(flotilla_availability)
+    (C(active), C(drain) or C(pause)), C(flotilla_current) (running replicas, same shape as
+    C(containers)), C(flotilla_volumes) (local volume names). Labels from all sources merge,
+    inventory last; every host also has the label C(hostname)."
+  - "B(Unreachable hosts): hosts of this play that are in C(ansible_play_hosts_all) but not in
+    C(ansible_play_hosts) (they failed or were unreachable earlier in the play) take no replicas
+    and their replicas are placed elsewhere. Hosts outside the play count as reachable."
+  - "Strings that come from the inventory or the engine are returned unsafe: they are never
+    templated."
+options:
+  _terms:
+    description:
+      - The services to place. Each term is a service mapping or a list of them.
+      - "C(name) (required, letters, digits, C(_.-)); C(replicas) (default 1); C(project)
+        (container names are C(<project>-<service>-<replica>), or C(<service>-<replica>));
+        C(cpus) (C(0.5) or C(500m)); C(memory) (bytes or C(512m), C(1.5GiB), C(256Mi), units
+        are powers of 1024); C(resources) (custom countables, for example C({gpu: 1}));
+        C(ports) (host ports, C(8080) or C(53/udp))."
+      - "C(constraints): list of C(<label> <op> <value>) with op C(==), C(!=), C(in),
+        C(not in) (comma-separated values), C(exists), C(not exists), C(regex) (whole value must
+        match), C(<), C(<=), C(>), C(>=) (version comparison, C(1.10 > 1.9)); or mappings
+        C({label, op, value}). A missing label only matches C(!=), C(not in), C(not exists)."
+      - "C(max_per_host) or C(distinct_hosts: true); C(spread): list of labels or
+        C({label, max_skew (default 1), hard (default false)}) - replica counts per label value
+        stay within C(max_skew) whenever a host with room allows it, and never exceed it when
+        C(hard); C(affinity) and C(anti_affinity): list of service names or
+        C({service, weight (default 100), required (default false)}) - anti-affinity applies
+        both ways; C(preferences): list of C({match: <constraint>, weight (default 10)});
+        C(priority) (default 0) and C(preemption) (default false: may displace lower-priority
+        replicas when nothing fits); C(volumes): local named volumes, C({replica}) is replaced
+        by the replica index; C(strategy) overrides the option below."
+    type: list
+    elements: raw
+    required: true
+  hosts:
+    description:
+      - Inventory hosts and groups to place on, in this order (order breaks ties).
+      - Defaults to the hosts of the current play (C(ansible_play_hosts_all)).
+    type: list
+    elements: str
+  strategy:
+    description: How to choose among hosts that pass the filters.
+    type: str
+    choices: [spread, binpack]
+    default: spread
+  resource_weights:
+    description:
+      - Weight of each resource in the strategy score. Custom resources weigh 0 unless given.
+    type: dict
+    default: {cpus: 1, memory: 1}
+  project:
+    description: Default project of every service (the prefix of container names).
+    type: str
+    default: ""
+  seed:
+    description: Shuffles the order in which equal hosts are chosen; same seed, same result.
+    type: int
+  rebalance:
+    description: Move running replicas when another host is clearly better.
+    type: bool
+    default: false
+  max_moves:
+    description: Most replicas O(rebalance) may move in one run.
+    type: int
+    default: 10
+  exclude_unreachable:
+    description: Give no replicas to hosts that failed or were unreachable earlier in the play.
+    type: bool
+    default: true
+notes:
+  - The scheduler itself is pure Python in C(plugins/plugin_utils/_placement) and runs on the
+    controller; 100,000 replicas over 5,000 hosts take a few seconds.
+seealso:
+  - module: flotilla.fleet.host_info
+"""
+
+EXAMPLES = r"""
+- name: Place the shop on the docker hosts
+  ansible.builtin.set_fact:
+    placement: >-
+      {{ lookup('flotilla.fleet.placement', services, hosts='docker_hosts', project='shop') }}
+  vars:
+    services:
+      - name: web
+        replicas: 4
+        cpus: 0.5
+        memory: 512m
+        ports: [8080]
+        spread: [zone]
+        affinity: [cache]
+      - name: cache
+        replicas: 2
+        memory: 1g
+      - name: db
+        replicas: 2
+        memory: 4g
+        constraints: ["disk == ssd"]
+        distinct_hosts: true
+        volumes: ["db-data-{replica}"]
+        priority: 10
+        preemption: true
+
+- name: Run on each host what the placement gives it
+  ansible.builtin.debug:
+    msg: "{{ placement.hosts[inventory_hostname] | map(attribute='name') }}"
+
+- name: Fail loudly when a replica found no host
+  ansible.builtin.assert:
+    that: placement.unplaced | length == 0
+    fail_msg: "{{ placement.unplaced | map(attribute='message') }}"
+"""
+
+RETURN = r"""
+_raw:
+  description: One mapping with the placement.
+  type: list
+  elements: dict
+  contains:
+    hosts:
+      description:
+        - Per host (every host considered, possibly empty), the replicas it should run, each
+          with C(service), C(replica), C(name), C(project), C(cpus), C(memory), C(resources),
+          C(ports), C(volumes).
+      type: dict
+    services:
+      description: Per service, C(replicas), C(placed) and C(hosts) (host of each replica index, null when unplaced).
+      type: dict
+    unplaced:
+      description:
+        - "Replicas no host could take, with C(reasons) (number of hosts each filter eliminated)
+          and C(message), for example C(3 hosts: insufficient memory; 2 hosts: constraint zone == eu-1)."
+      type: list
+      elements: dict
+    moves:
+      description: Changes against the running replicas - C(action) (start, stop or move), C(service), C(replica), C(name), C(from), C(to), C(reason).
+      type: list
+      elements: dict
+    preempted:
+      description: Replicas displaced by higher-priority ones - C(service), C(replica), C(name), C(host), C(by).
+      type: list
+      elements: dict
+    summary:
+      description: Counts - C(replicas), C(placed), C(unplaced), C(moves), C(hosts_used).
+      type: dict
+"""
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
+from ansible.utils.unsafe_proxy import wrap_var
+
+from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._api import PlacementError, place_hosts
+from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._hostvars import host_from_vars
+
+_OPTIONS = ("strategy", "resource_weights", "project", "seed", "rebalance", "max_moves")
+
+
+class LookupModule(LookupBase):
+    def run(self, terms, variables=None, **kwargs):
+        variables = variables or {}
+        self.set_options(var_options=variables, direct=kwargs)
+        services = []
+        for term in terms:
+            services.extend(term if isinstance(term, (list, tuple)) else [term])
+        try:
+            names = self._host_names(variables)
+            hostvars = variables.get("hostvars", {})
+            down = self._unreachable(variables)
+            hosts = [host_from_vars(name, order, _vars_of(hostvars, name), name not in down)
+                     for order, name in enumerate(names)]
+            options = {name: self.get_option(name) for name in _OPTIONS}
+            placement = place_hosts(services, hosts, options)
+        except PlacementError as error:
+            raise AnsibleLookupError(f"flotilla.fleet.placement: {error}") from None
+        return [wrap_var(placement)]
+
+    def _host_names(self, variables):
+        """Expand groups into hosts, keeping the given order and dropping repeats."""
+        patterns = self.get_option("hosts")
+        if patterns is None:
+            patterns = variables.get("ansible_play_hosts_all")
+            if patterns is None:
+                raise PlacementError("hosts", "not set, and there are no play hosts to default to")
+        groups = variables.get("groups", {})
+        hostvars = variables.get("hostvars", {})
+        names = []
+        for position, pattern in enumerate(patterns):
+            if pattern in groups:
+                members = groups[pattern]
+            elif pattern in hostvars:
+                members = [pattern]
+            else:
+                raise PlacementError(f"hosts[{position}]", f"{pattern!r} is neither a host nor a group in the inventory")
+            names.extend(name for name in members if name not in names)
+        return names
+
+    def _unreachable(self, variables):
+        if not self.get_option("exclude_unreachable"):
+            return set()
+        everyone = variables.get("ansible_play_hosts_all")
+        still_up = variables.get("ansible_play_hosts")
+        if everyone is None or still_up is None:
+            return set()
+        return set(everyone) - set(still_up)
+
+
+def _vars_of(hostvars, name):
+    found = hostvars[name] if name in hostvars else {}
+    return found if isinstance(found, Mapping) else {}
