@@ -113,8 +113,8 @@ class Cluster:
             if free[resource][index] < amount:
                 return f"insufficient {resource}"
         if service.ports and not self.ports[index].isdisjoint(service.ports):
-            taken = sorted(self.ports[index].intersection(service.ports))
-            return f"host port {taken[0]} in use"
+            taken = next(port for port in service.ports if port in self.ports[index])
+            return f"host port {taken} in use"
         if service.max_per_host is not None and self.counts[service.name].get(index, 0) >= service.max_per_host:
             return f"already runs {service.max_per_host} replica(s) (max_per_host)"
         return None

@@ -18,8 +18,9 @@ OPERATORS = ("==", "!=", "in", "not in", "exists", "not exists", "regex", "<", "
 _OPERATOR_HELP = "use " + ", ".join(OPERATORS)
 _VERSION_OPS = {"<": lambda c: c < 0, "<=": lambda c: c <= 0, ">": lambda c: c > 0, ">=": lambda c: c >= 0}
 _LABEL_RE = re.compile(r"^\s*([A-Za-z0-9_][A-Za-z0-9_.\-/]*)\s*(.*?)\s*$", re.DOTALL)
-# Longest spellings first so that "not in" is not read as a label called "not".
+# Symbols first, then words, longest first so that "not in" is not read as "not".
 _TEXT_OPERATORS = ("==", "!=", "<=", ">=", "<", ">", "not exists", "not in", "exists", "in", "regex")
+_SYMBOL_RE = re.compile(r"[<>=!~]+")
 _VERSION_RE = re.compile(r"^v?\d+([.\-+_][0-9A-Za-z]+)*$")
 
 
@@ -136,16 +137,18 @@ def _split_text(raw: str, path: str) -> tuple[str, str, str]:
     if not match or not raw.strip():
         raise PlacementError(path, f"cannot parse constraint {raw!r} (write '<label> <operator> <value>')")
     label, rest = match.groups()
-    for op in _TEXT_OPERATORS:
-        word = op[0].isalpha()
-        if rest == op or rest.startswith(op + " ") or (not word and rest.startswith(op)):
-            return label, op, rest[len(op):].strip()
-    shown = rest.split()[0] if rest.split() else ""
+    symbol = _SYMBOL_RE.match(rest)
+    if symbol and symbol.group() in _TEXT_OPERATORS:
+        return label, symbol.group(), rest[symbol.end():].strip()
+    if not symbol:
+        for op in _TEXT_OPERATORS[6:]:  # the word operators
+            if rest == op or rest.startswith(op + " "):
+                return label, op, rest[len(op):].strip()
+    shown = symbol.group() if symbol else (rest.split() or [""])[0]
     if not shown:
         raise PlacementError(path, f"missing operator in {raw!r} ({_OPERATOR_HELP})")
-    hint = " (did you mean '=='?)" if shown.startswith("=") and not shown.startswith("==") else ""
-    operator = "=" if hint else shown
-    raise PlacementError(path, f"unknown operator {operator!r} in {raw!r}{hint} ({_OPERATOR_HELP})")
+    hint = " (did you mean '=='?)" if shown == "=" else ""
+    raise PlacementError(path, f"unknown operator {shown!r} in {raw!r}{hint} ({_OPERATOR_HELP})")
 
 
 @lru_cache(maxsize=256)
