@@ -66,8 +66,9 @@ def discover():
 
 def run_ordinary(targets):
     env = dict(os.environ, ANSIBLE_TEST_CONTENT_ROOT=str(COPY))
+    # Targets are named explicitly (an --exclude pattern that matches nothing is a fatal error).
     cmd = ["ansible-test", "integration", "--local", "--python", "3.11", "--color", "no",
-           "--continue-on-error", "--exclude", "needs/lab/", *targets]
+           "--continue-on-error", *targets]
     return 0 if run(cmd, cwd=COPY, env=env) == 0 else 1
 
 
