@@ -78,7 +78,8 @@ ensure_venv() {
     [[ -f "$stamp" ]] && have="$(cat "$stamp")"
     if [[ "$want" != "$have" ]]; then
         log "Installing $(basename "$requirements") into ${VENV} (content changed)"
-        "${VENV}/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"
+        "${VENV}/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" ||
+            die "pip install -r $(basename "$requirements") failed (see above); PyPI must be reachable"
         printf '%s\n' "$want" >"$stamp"
     else
         log "Virtualenv up to date for $(basename "$requirements")"
@@ -101,31 +102,69 @@ for path in (spec.submodule_search_locations if spec else []):
 EOF
 }
 
+# sync_listed_files SRC DEST LIST: make DEST hold exactly the NUL-separated paths in LIST (relative to
+# SRC), rewriting only files whose content changed (atomic rename) so a concurrent run reading DEST
+# never sees a half-synced tree. DEST/tests/output (ansible-test's results and venv) is left alone.
+sync_listed_files() {
+    "${VENV}/bin/python" - "$@" <<'EOF'
+import filecmp, os, shutil, sys
+src, dest, listing = sys.argv[1:4]
+with open(listing, "rb") as fh:
+    wanted = {p.decode() for p in fh.read().split(b"\0") if p}
+changed = 0
+for rel in sorted(wanted):
+    s, d = os.path.join(src, rel), os.path.join(dest, rel)
+    if not os.path.lexists(s):
+        continue  # deleted in the work tree but still in the index
+    os.makedirs(os.path.dirname(d), exist_ok=True)
+    if os.path.islink(s):
+        if os.path.islink(d) and os.readlink(d) == os.readlink(s):
+            continue
+        tmp = d + ".sync-tmp"
+        os.symlink(os.readlink(s), tmp)
+    else:
+        if os.path.isfile(d) and not os.path.islink(d) and filecmp.cmp(s, d, shallow=False) \
+                and os.stat(s).st_mode == os.stat(d).st_mode:
+            continue
+        tmp = d + ".sync-tmp"
+        shutil.copy2(s, tmp)
+    os.replace(tmp, d)
+    changed += 1
+removed = 0
+for root, dirs, files in os.walk(dest, topdown=True):
+    rel_root = os.path.relpath(root, dest)
+    if rel_root == "tests":
+        dirs[:] = [d for d in dirs if d != "output"]
+    for name in files + [d for d in dirs if os.path.islink(os.path.join(root, d))]:
+        rel = os.path.normpath(os.path.join(rel_root, name))
+        if rel not in wanted:
+            os.remove(os.path.join(root, name))
+            removed += 1
+for root, dirs, files in os.walk(dest, topdown=False):
+    if root != dest and not os.listdir(root) and not os.path.relpath(root, dest).startswith("tests/output"):
+        os.rmdir(root)
+print(f"{changed} file(s) updated, {removed} removed")
+EOF
+}
+
 # ensure_collection_copy: real copy of the working tree (tracked + untracked, not ignored) at
 # COLLECTION_COPY. ansible-test resolves symlinks, so a symlinked checkout would not do.
-# tests/output inside the copy is kept so ansible-test's delegation virtualenv is reused.
 ensure_collection_copy() {
-    local list
+    local list summary
     command -v git >/dev/null 2>&1 || die "git is required to list the collection's files"
     mkdir -p "${COLLECTION_COPY}"
     list="$(mktemp)"
-    (cd "${REPO_ROOT}" && git ls-files -z --cached --others --exclude-standard) |
-        (cd "${REPO_ROOT}" && while IFS= read -r -d '' f; do
-            [[ -e "$f" || -L "$f" ]] && printf '%s\0' "$f"
-        done) >"$list"
-
-    find "${COLLECTION_COPY}" -mindepth 1 -maxdepth 1 ! -name tests -exec rm -rf {} +
-    if [[ -d "${COLLECTION_COPY}/tests" ]]; then
-        find "${COLLECTION_COPY}/tests" -mindepth 1 -maxdepth 1 ! -name output -exec rm -rf {} +
-    fi
-    tar -C "${REPO_ROOT}" --null -T "$list" -cf - | tar -C "${COLLECTION_COPY}" -xf -
+    (cd "${REPO_ROOT}" && git ls-files -z --cached --others --exclude-standard) >"$list"
+    summary="$(sync_listed_files "${REPO_ROOT}" "${COLLECTION_COPY}" "$list")" ||
+        { rm -f "$list"; die "could not sync the collection copy"; }
     rm -f "$list"
 
     local paths="${COLLECTIONS_ROOT}" bundled
     bundled="$(bundled_collections_dir 2>/dev/null || true)"
     [[ -n "$bundled" ]] && paths="${paths}:${bundled}"
     export ANSIBLE_COLLECTIONS_PATH="$paths"
-    log "Collection copy synced: ${COLLECTION_COPY} (ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH})"
+    log "Collection copy synced (${summary}): ${COLLECTION_COPY}"
+    log "ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH}"
 }
 
 # use_engine_tls_env: drop CA-bundle overrides that break TLS to our own Docker engines. requests
