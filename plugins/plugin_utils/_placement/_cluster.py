@@ -35,6 +35,7 @@ class Cluster:
         self.util = [0] * self.size
         self.order_key = {"spread": [0] * self.size, "binpack": [0] * self.size}
         self.assigned: dict[tuple[str, int], int] = {}
+        self.placed: dict[str, dict[int, int]] = {s.name: {} for s in services}  # replica -> host
         self.on_host: list[set[tuple[str, int]]] = [set() for _ in hosts]
         self.counts: dict[str, dict[int, int]] = {s.name: {} for s in services}
         for host in hosts:
@@ -88,11 +89,13 @@ class Cluster:
         for volume in service.volumes_of(replica):
             self.volumes.setdefault(volume, set()).add(index)
         self.assigned[(service.name, replica)] = index
+        self.placed[service.name][replica] = index
         self.on_host[index].add((service.name, replica))
         self._refresh(index)
 
     def remove(self, service: Service, replica: int) -> int:
         index = self.assigned.pop((service.name, replica))
+        del self.placed[service.name][replica]
         self.on_host[index].discard((service.name, replica))
         for resource, amount in service.request:
             self.free[resource][index] += amount

@@ -38,6 +38,8 @@ class _Domain:
 
 
 class ServicePlacer:
+    """Places the missing replicas of one service, given what the cluster already runs."""
+
     def __init__(self, cluster: Cluster, groups: HostGroups, service: Service,
                  rules: tuple[Affinity, ...]) -> None:
         self.cluster, self.groups, self.service, self.rules = cluster, groups, service, rules
@@ -100,8 +102,7 @@ class ServicePlacer:
     def _push(self, index: int) -> None:
         key = self.key(index)
         self.heap_key[index] = key
-        domain = self._domain(self._domain_value(self.cluster.hosts[index].labels))
-        heapq.heappush(domain.heap, (key, index))
+        heapq.heappush(self._domain(self.domain_of(index)).heap, (key, index))
 
     def _domain(self, value: tuple[str, ...]) -> _Domain:
         domain = self.domains.get(value)
@@ -111,6 +112,10 @@ class ServicePlacer:
 
     def _domain_value(self, labels: dict[str, str]) -> tuple[str, ...]:
         return tuple(labels.get(spread.label, "") for spread in self.service.spread)
+
+    def domain_of(self, index: int) -> tuple[str, ...]:
+        """The spread domain of host ``index``: its values of the spread labels."""
+        return self._domain_value(self.cluster.hosts[index].labels)
 
     def _bonus_of_group(self, group: int) -> int:
         bonus = self._group_bonus.get(group)
@@ -259,7 +264,7 @@ class ServicePlacer:
 
     def spread_reason(self, index: int) -> str | None:
         """Why a hard spread keeps another replica off host ``index`` (for explanations)."""
-        value = self._domain_value(self.cluster.hosts[index].labels)
+        value = self.domain_of(index)
         floors = self._spread_floors([])
         for position, spread in enumerate(self.service.spread):
             skew = self.domain_counts[position].get(value[position], 0) + 1 - floors[position]
@@ -269,7 +274,7 @@ class ServicePlacer:
 
     def over_skew(self, index: int) -> bool:
         """Whether the domain of host ``index`` already exceeds a max skew (any spread)."""
-        value = self._domain_value(self.cluster.hosts[index].labels)
+        value = self.domain_of(index)
         for position, spread in enumerate(self.service.spread):
             counts = self.domain_counts[position]
             floor = min((counts.get(d.value[position], 0) for d in self.domains.values()), default=0)

@@ -16,7 +16,7 @@ def preempt(run: Run) -> None:
     for service in run.by_priority():
         if not service.preemption:
             continue
-        for key in sorted(k for k in run.unplaced if k[0] == service.name):
+        for key in [k for k in sorted(run.unplaced) if k[0] == service.name]:
             choice = _cheapest_host(run, service, key[1])
             if choice is None:
                 continue

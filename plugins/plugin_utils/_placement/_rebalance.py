@@ -9,6 +9,7 @@ margin keeps two nearly equal hosts from trading a replica back and forth.
 from __future__ import annotations
 
 from ._cluster import QUANT
+from ._model import Service
 from ._scheduler import Run
 
 MARGIN = QUANT // 20  # five points of the 0-100 strategy score
@@ -31,9 +32,10 @@ def rebalance(run: Run, max_moves: int) -> None:
         run.left_because.setdefault((service.name, replica), "rebalance")
 
 
-def _best_move(run: Run, service):
+def _best_move(run: Run, service: Service) -> tuple[tuple[int, int, int], Service, int, int] | None:
+    """The most improving move of one replica of ``service``: (gain, service, replica, host)."""
     cluster = run.cluster
-    replicas = sorted(r for (name, r) in cluster.assigned if name == service.name)
+    replicas = sorted(cluster.placed[service.name])
     if not replicas:
         return None
     placer = run.placer(service)
@@ -43,10 +45,10 @@ def _best_move(run: Run, service):
     target_key = placer.key(target)
     best = None
     for replica in replicas:
-        current = cluster.assigned[(service.name, replica)]
+        current = cluster.placed[service.name][replica]
         if current == target:
             continue
-        violating = placer.over_skew(current)
+        violating = placer.over_skew(current) and placer.domain_of(current) != placer.domain_of(target)
         cluster.remove(service, replica)
         current_key = placer.key(current)
         cluster.add(service, replica, current)

@@ -81,28 +81,29 @@ class Run:
                     self._keep(service, (service.name, replica), index, duplicate=position > 0)
 
     def _keep(self, service: Service, key: ReplicaKey, index: int, duplicate: bool) -> None:
-        if duplicate:
-            self.extra.append((key, index, "duplicate replica"))
+        if duplicate or key[1] > service.replicas:
+            self.extra.append((key, index, "duplicate replica" if duplicate else "scaled down"))
             return
         self.previous[key] = index
-        if key[1] > service.replicas:
-            self.extra.append((key, index, "scaled down"))
-            del self.previous[key]
-            return
-        host = self.hosts[index]
-        reason = (
-            STATE_REASONS.get(host.state) if host.state != "pause" else None
-        ) or label_reason(service, host.labels) or self.cluster.misfit(service, index) or affinity_reason(
-            self.cluster, tuple(r for r in self.rules[service.name] if r.anti), index
-        )
+        reason = self._eviction_reason(service, index)
         if reason:
             self.left_because[key] = reason
         else:
             self.cluster.add(service, key[1], index)
 
+    def _eviction_reason(self, service: Service, index: int) -> str | None:
+        """Why a running replica must leave its host; a paused host keeps its replicas (as in Swarm)."""
+        host = self.hosts[index]
+        if host.state in ("drain", "unreachable"):
+            return STATE_REASONS[host.state]
+        anti = tuple(rule for rule in self.rules[service.name] if rule.anti)
+        return (label_reason(service, host.labels) or self.cluster.misfit(service, index)
+                or affinity_reason(self.cluster, anti, index))
+
     def place_missing(self) -> None:
         for service in self.by_priority():
-            missing = [i for i in range(1, service.replicas + 1) if (service.name, i) not in self.cluster.assigned]
+            placed = self.cluster.placed[service.name]
+            missing = [i for i in range(1, service.replicas + 1) if i not in placed]
             if missing:
                 placer = self.placer(service)
                 for replica in placer.place_missing(missing):
