@@ -18,7 +18,9 @@ description:
   - "B(Scores): C(spread) prefers the least allocated host and puts replicas of one service on
     distinct hosts first; C(binpack) prefers the most allocated host. Both are 0-100 points,
     weighted per resource by O(resource_weights); preference and affinity weights add points.
-    Within a priority, larger requests are placed first."
+    Within a priority, larger requests are placed first. C(binpack) services without spread,
+    preferences, affinity or volumes are packed one host at a time, each time with the replica
+    whose request best matches what the host has left, which uses fewer hosts."
   - "B(Stability): replicas already running (from facts or C(flotilla_current)) stay where they
     are while they still pass the hard filters (pause keeps them, drain and unreachable move
     them). Scaling a service moves no other replica. O(rebalance) moves up to O(max_moves)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from ._cluster import Cluster
 from ._explain import eliminations
 from ._filters import STATE_REASONS, HostGroups, affinity_reason, label_reason
 from ._model import Affinity, Host, Options, Service
+from ._packer import pack, packable, worth_packing
 from ._placer import ServicePlacer
 
 ReplicaKey = tuple[str, int]
@@ -101,13 +104,27 @@ class Run:
                 or affinity_reason(self.cluster, anti, index))
 
     def place_missing(self) -> None:
-        for service in self.by_priority():
-            placed = self.cluster.placed[service.name]
-            missing = [i for i in range(1, service.replicas + 1) if i not in placed]
-            if missing:
-                placer = self.placer(service)
-                for replica in placer.place_missing(missing):
-                    self.unplaced[(service.name, replica)] = eliminations(placer, replica)
+        """Per priority, pack what binpack can pack host by host, then place the rest service
+        by service; a replica left over is explained."""
+        for _, level in groupby(self.by_priority(), key=lambda s: s.priority):
+            level = list(level)
+            pending = {s.name: self._missing(s) for s in level}
+            packable_now = [s for s in level if packable(s, bool(self.rules[s.name])) and pending[s.name]]
+            packed = set()
+            if packable_now and worth_packing(packable_now, pending):
+                pack(self.cluster, self.groups, packable_now, pending, self.options.resource_weights)
+                packed = {s.name for s in packable_now}
+            for service in level:
+                missing = pending[service.name]
+                if missing:
+                    placer = self.placer(service)
+                    left = missing if service.name in packed else placer.place_missing(missing)
+                    for replica in left:
+                        self.unplaced[(service.name, replica)] = eliminations(placer, replica)
+
+    def _missing(self, service: Service) -> list[int]:
+        placed = self.cluster.placed[service.name]
+        return [i for i in range(1, service.replicas + 1) if i not in placed]
 
 
 def effective_rules(services: list[Service]) -> dict[str, tuple[Affinity, ...]]:

@@ -114,3 +114,22 @@ def test_priority_goes_first():
     services = [{"name": "low", "memory": "6g"}, {"name": "high", "memory": "6g", "priority": 5}]
     result = place(services, [host("h1"), host("h2", memory="4g")])
     assert hosts_of(result, "high") == ["h1"] and hosts_of(result, "low") == [None]
+
+
+def test_binpack_mixes_cpu_heavy_and_memory_heavy_replicas_on_one_host():
+    hosts = [host(f"h{i}", cpus=4, memory="16g") for i in range(6)]
+    services = [{"name": "cruncher", "replicas": 4, "cpus": 2, "memory": "2g"},
+                {"name": "cache", "replicas": 4, "cpus": 0.5, "memory": "6g"}]
+    result = place(services, hosts, {"strategy": "binpack"})
+    assert result["summary"]["hosts_used"] == 3  # the lower bound: 10 cpus on 4-cpu hosts
+    assert Counter(e["service"] for e in result["hosts"]["h0"]) == {"cruncher": 1, "cache": 2}
+
+
+def test_binpack_packing_respects_filters():
+    hosts = [host("ssd", cpus=4, labels={"disk": "ssd"}), host("hdd", cpus=8, labels={"disk": "hdd"})]
+    services = [{"name": "db", "replicas": 3, "cpus": 1, "constraints": ["disk == ssd"], "ports": [5432]},
+                {"name": "batch", "replicas": 2, "cpus": 1, "max_per_host": 1}]
+    result = place(services, hosts, {"strategy": "binpack"})
+    assert hosts_of(result, "db") == ["ssd", None, None]
+    assert sorted(hosts_of(result, "batch")) == ["hdd", "ssd"]
+    assert result["unplaced"][0]["message"] == "1 host: constraint disk == ssd; 1 host: host port 5432/tcp in use"
