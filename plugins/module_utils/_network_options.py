@@ -246,4 +246,3 @@ def config_subnets(desired):
     if "ipam_config" not in desired:
         return None
     return [ipaddress.ip_network(config["subnet"]) for config in desired["ipam_config"]]
-

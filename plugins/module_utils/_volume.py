@@ -130,7 +130,7 @@ class VolumeConverger:
         mountpoint = volume.get("Mountpoint") or ""
         try:
             with os.scandir(mountpoint) as entries:
-                return any(True for _ in entries), None
+                return next(entries, None) is not None, None
         except OSError as exc:
             return None, "its mount point %s cannot be read here (%s)" % (mountpoint, exc.strerror or exc)
 

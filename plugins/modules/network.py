@@ -26,7 +26,7 @@ description:
   - Overlay networks (and O(scope=swarm)) need the engine to be a manager of a swarm; see
     M(flotilla.fleet.swarm).
 author:
-  - Flotilla developers
+  - Flotilla developers (@flotilla)
 extends_documentation_fragment:
   - flotilla.fleet.docker
 attributes:

@@ -20,7 +20,7 @@ description:
     O(force) for how that is found out.
   - Options you leave out are not compared, except O(driver) (V(local) when left out).
 author:
-  - Flotilla developers
+  - Flotilla developers (@flotilla)
 extends_documentation_fragment:
   - flotilla.fleet.docker
 attributes:

@@ -20,7 +20,8 @@ def params(**given):
     return base
 
 
-def differences(desired_params, inspected=INSPECTED):
+def differences(desired_params, inspected=None):
+    inspected = inspected or INSPECTED
     desired = NETWORK_OPTIONS.normalize(params(**desired_params))
     context = NetworkContext(inspected)
     effective = NETWORK_OPTIONS.effective(desired, context)
@@ -101,8 +102,8 @@ def test_bad_values_name_the_field(given, message):
     ({"attachable": True}, "attachable: applies to swarm-scoped networks (driver overlay or scope swarm); every "
                            "container can attach to a local bridge network"),
     ({"driver": "overlay", "scope": "local"}, "scope: driver overlay networks are swarm-scoped, not local"),
-    ({"ipam_config": [{"subnet": "fd00::/64"}]}, "ipam_config[0].subnet: fd00::/64 is an IPv6 subnet; set "
-                                                  "enable_ipv6: true"),
+    ({"ipam_config": [{"subnet": "fd00::/64"}]},
+     "ipam_config[0].subnet: fd00::/64 is an IPv6 subnet; set enable_ipv6: true"),
 ])
 def test_bad_combinations(desired, message):
     with pytest.raises(FleetError) as error:

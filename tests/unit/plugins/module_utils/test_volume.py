@@ -23,7 +23,13 @@ def volume(tmp_path=None, **extra):
 
 def make_engine(existing, users=(), base_url=None):
     api = mock.Mock()
-    api.inspect_volume.side_effect = lambda name: existing if existing else (_ for _ in ()).throw(NotFound("no"))
+
+    def inspect_volume(name):
+        if not existing:
+            raise NotFound("no such volume")
+        return existing
+
+    api.inspect_volume.side_effect = inspect_volume
     api.containers.return_value = [{"Id": "x" * 64, "Names": ["/" + name]} for name in users]
     api.info.return_value = {"Plugins": {"Volume": ["local"]}}
     settings = resolve_connection({"docker_host": base_url} if base_url else {}, {})
