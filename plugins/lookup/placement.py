@@ -4,7 +4,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: placement
-author: Flotilla developers
+author: Flotilla developers (@flotilla)
 version_added: 0.1.0
 short_description: Decide which inventory host runs each replica of each service
 description:
@@ -14,7 +14,7 @@ description:
   - "B(Hard filters), in this order: host availability (drained, paused and unreachable hosts
     take no new replicas); label constraints; the spread label must exist; a local named volume
     pins a replica to the host holding it; required (anti-)affinity; free cpus, memory and
-    custom resources; host port conflicts; O(max_per_host)."
+    custom resources; host port conflicts; C(max_per_host)."
   - "B(Scores): C(spread) prefers the least allocated host and puts replicas of one service on
     distinct hosts first; C(binpack) prefers the most allocated host. Both are 0-100 points,
     weighted per resource by O(resource_weights); preference and affinity weights add points.

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Benchmark of the placement scheduler (a script, not a test): prints figures, asserts nothing.
 
     .venv/bin/python tests/bench/bench_placement.py [--quick] [--no-pin]
@@ -89,7 +89,7 @@ def naive_place(services: list, hosts: list, strategy: str, budget: int | None =
     free_mem = [h["memory"] for h in hosts]
     cap_cpu, cap_mem = list(free_cpu), list(free_mem)
     placed = 0
-    replicas = [s for s in services for _ in range(s["replicas"])]
+    replicas = [s for s in services for _replica in range(s["replicas"])]
     if strategy == "first-fit":  # first-fit decreasing by dominant share
         replicas.sort(key=lambda s: -max(s["cpus"] / 8, s["memory"] / (32 * GIB)))
     for service in replicas:
@@ -171,7 +171,7 @@ def speed(label: str, services: list, hosts: list, target: float, baseline_budge
         print(f"  {label:<38} {strategy:<8} {seconds * 1000:9.1f} ms  {placed / seconds:10,.0f} placements/s  "
               f"placed {placed:,}/{total:,}  ({verdict} {target * 1000:,.0f} ms)")
     budget = baseline_budget or total
-    (placed, _), seconds = timed(naive_place, services, hosts, "spread", budget)
+    (placed, _used), seconds = timed(naive_place, services, hosts, "spread", budget)
     note = "" if budget >= total else f" (first {placed:,} replicas; full run extrapolated)"
     print(f"  {'baseline: naive scan of all hosts':<38} {'spread':<8} {seconds / placed * total * 1000:9.1f} ms  "
           f"{placed / seconds:10,.0f} placements/s{note}")
@@ -181,7 +181,7 @@ def speed(label: str, services: list, hosts: list, target: float, baseline_budge
 def quality(instances: int, max_replicas: int, exact: bool, seed: int) -> None:
     rng = random.Random(seed)
     ours, naive, versus_optimum = [], [], []
-    for _ in range(instances):
+    for _instance in range(instances):
         services, hosts = packing_instance(rng, rng.randint(max(4, max_replicas // 3), max_replicas))
         bound = lower_bound(services, hosts[0])
         used = place(services, hosts, {"strategy": "binpack"})["summary"]["hosts_used"]

@@ -18,11 +18,11 @@ class Cluster:
     def __init__(self, hosts: list[Host], services: list[Service], options: Options) -> None:
         self.hosts = hosts
         self.size = len(hosts)
-        custom = {r for h in hosts for r in h.capacity} | {r for s in services for r, _ in s.request}
+        custom = {r for h in hosts for r in h.capacity} | {r for s in services for r, _amount in s.request}
         self.resources = [CPUS, MEMORY] + sorted(custom - {CPUS, MEMORY})
         self.capacity = {r: [h.capacity.get(r, 0) for h in hosts] for r in self.resources}
         self.free = {r: list(caps) for r, caps in self.capacity.items()}
-        self.ports: list[set[str]] = [set() for _ in hosts]
+        self.ports: list[set[str]] = [set() for _host in hosts]
         self.volumes: dict[str, set[int]] = {}
         # rank: the deterministic tie-break between otherwise equal hosts (shuffled by a seed).
         order = list(range(self.size))
@@ -36,7 +36,7 @@ class Cluster:
         self.order_key = {"spread": [0] * self.size, "binpack": [0] * self.size}
         self.assigned: dict[tuple[str, int], int] = {}
         self.placed: dict[str, dict[int, int]] = {s.name: {} for s in services}  # replica -> host
-        self.on_host: list[set[tuple[str, int]]] = [set() for _ in hosts]
+        self.on_host: list[set[tuple[str, int]]] = [set() for _host in hosts]
         self.counts: dict[str, dict[int, int]] = {s.name: {} for s in services}
         for host in hosts:
             for volume in host.volumes:
@@ -50,7 +50,7 @@ class Cluster:
         for index in range(self.size):
             present = [(r, weights.get(r, 0.0)) for r in self.resources
                        if self.capacity[r][index] > 0 and weights.get(r, 0.0) > 0]
-            total = sum(w for _, w in present) or 1.0
+            total = sum(weight for _resource, weight in present) or 1.0
             coefficients.append([(r, w / self.capacity[r][index] / total) for r, w in present])
         return coefficients
 

@@ -62,7 +62,7 @@ def _best_replica(cluster: Cluster, groups: HostGroups, index: int, shapes: dict
         score = sum(weights.get(r, 0.0) * amount * cluster.free[r][index] / cluster.capacity[r][index] ** 2
                     for r, amount in request if cluster.capacity[r][index])
         ranked.append((-score, members[0].order, request))
-    for _, _, request in sorted(ranked):
+    for _score, _order, request in sorted(ranked):
         for service in shapes[request]:
             if pending[service.name] and group in eligible[service.name] and cluster.misfit(service, index) is None:
                 return service

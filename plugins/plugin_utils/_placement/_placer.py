@@ -50,7 +50,7 @@ class ServicePlacer:
         self.heap_key: dict[int, Key] = {}  # the live heap entry of each touched host
         self.domains: dict[tuple[str, ...], _Domain] = {}
         self._group_bonus: dict[int, int] = {}
-        self.domain_counts = [dict() for _ in service.spread]
+        self.domain_counts: list[dict[str, int]] = [{} for _spread in service.spread]
         for index, count in self.counts.items():
             self._count_domain(index, count)
         self._build_candidates()
@@ -235,7 +235,7 @@ class ServicePlacer:
         floors = []
         for position, spread in enumerate(self.service.spread):
             counts = self.domain_counts[position]
-            domains = self.domains.values() if spread.hard else (domain for domain, _ in live)
+            domains = self.domains.values() if spread.hard else (domain for domain, _best in live)
             values = {domain.value[position] for domain in domains}
             floors.append(min((counts.get(v, 0) for v in values), default=0))
         return floors

@@ -17,10 +17,9 @@ def preempt(run: Run) -> None:
         if not service.preemption:
             continue
         for key in [k for k in sorted(run.unplaced) if k[0] == service.name]:
-            choice = _cheapest_host(run, service, key[1])
-            if choice is None:
+            index, victims = _cheapest_host(run, service, key[1])
+            if index is None:
                 continue
-            index, victims = choice
             for victim in victims:
                 run.cluster.remove(run.by_name[victim[0]], victim[1])
                 run.preempted.append((victim, index, key))
@@ -32,8 +31,9 @@ def preempt(run: Run) -> None:
                 _replace(run, victim, f"preempted by {service.container_name(key[1])}")
 
 
-def _cheapest_host(run: Run, service: Service, replica: int) -> tuple[int, list[ReplicaKey]] | None:
-    """The host where the fewest, least important replicas make room; None when none can."""
+def _cheapest_host(run: Run, service: Service, replica: int) -> tuple[int | None, list[ReplicaKey]]:
+    """The host where the fewest, least important replicas make room (None when none can),
+    and those replicas."""
     cluster = run.cluster
     pins = volume_pins(cluster, service, replica)
     rules = run.rules[service.name]
@@ -51,7 +51,7 @@ def _cheapest_host(run: Run, service: Service, replica: int) -> tuple[int, list[
             cost = (worst, len(victims), cluster.rank[index])
             if best is None or cost < best[0]:
                 best = (cost, index, victims)
-    return (best[1], best[2]) if best else None
+    return (best[1], best[2]) if best else (None, [])
 
 
 def _victims(run: Run, service: Service, index: int) -> list[ReplicaKey] | None:

@@ -16,7 +16,7 @@ MARGIN = QUANT // 20  # five points of the 0-100 strategy score
 
 
 def rebalance(run: Run, max_moves: int) -> None:
-    for _ in range(max_moves):
+    for _move in range(max_moves):
         best = None
         for service in run.by_priority():
             if service.volumes:
@@ -26,7 +26,7 @@ def rebalance(run: Run, max_moves: int) -> None:
                 best = found
         if best is None:
             return
-        _, service, replica, target = best
+        _gain, service, replica, target = best
         run.cluster.remove(service, replica)
         run.placer(service).place(replica, target)
         run.left_because.setdefault((service.name, replica), "rebalance")
@@ -56,4 +56,3 @@ def _best_move(run: Run, service: Service) -> tuple[tuple[int, int, int], Servic
         if gain > (0, 0, MARGIN) and (best is None or gain > best[0]):
             best = (gain, service, replica, target)
     return best
-

@@ -106,7 +106,7 @@ class Run:
     def place_missing(self) -> None:
         """Per priority, pack what binpack can pack host by host, then place the rest service
         by service; a replica left over is explained."""
-        for _, level in groupby(self.by_priority(), key=lambda s: s.priority):
+        for _priority, level in groupby(self.by_priority(), key=lambda s: s.priority):
             level = list(level)
             pending = {s.name: self._missing(s) for s in level}
             packable_now = [s for s in level if packable(s, bool(self.rules[s.name])) and pending[s.name]]

@@ -67,8 +67,9 @@ HOST_CASES = [
     ([host("h1"), host("h1")], "hosts[1]: duplicate host 'h1' (also hosts[0])"),
     ([{"name": "h1", "cpus": 2}], "hosts[0]: capacity unknown (memory): gather flotilla.fleet.host_info "
                                   "into flotilla_host_info or set flotilla_cpus and flotilla_memory"),
-    ([host("h1", memory="8 gigs")], "hosts[0].memory: cannot parse '8 gigs' as a memory size "
-                                     "(use bytes or a number with b, k, m, g, t, optionally followed by i/iB/B)"),
+    ([host("h1", memory="8 gigs")],
+     "hosts[0].memory: cannot parse '8 gigs' as a memory size "
+     "(use bytes or a number with b, k, m, g, t, optionally followed by i/iB/B)"),
     ([host("h1", availability="offline")], "hosts[0].availability: must be one of active, drain, pause, got 'offline'"),
     ([host("h1", labels=["zone=a"])], "hosts[0].labels: must be a mapping, got list"),
     ([host("h1", cpu=4)], "hosts[0]: unknown key 'cpu' (use name, cpus, memory, resources, labels, availability, "

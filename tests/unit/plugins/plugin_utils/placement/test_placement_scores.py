@@ -98,7 +98,7 @@ def test_preferences_add_weight():
 def test_same_input_gives_byte_identical_output():
     services = [{"name": f"s{i}", "replicas": 7, "cpus": 0.25, "spread": ["zone"]} for i in range(5)]
     first = json.dumps(place(services, zoned_hosts(9)), sort_keys=False)
-    assert all(json.dumps(place(services, zoned_hosts(9))) == first for _ in range(3))
+    assert all(json.dumps(place(services, zoned_hosts(9))) == first for _run in range(3))
 
 
 def test_seed_changes_tie_breaks_reproducibly():
