@@ -215,7 +215,7 @@ class ServicePlacer:
         best = None
         for domain in by_count:
             count = counts.get(domain.value[0], 0)
-            if floor is not None and count + 1 - floor > spread.max_skew:
+            if floor is not None and self._skew_if_added(0, domain.value, floor) > spread.max_skew:
                 break
             candidate = self._best_in(domain)
             if candidate is None:
@@ -247,9 +247,12 @@ class ServicePlacer:
         for position, spread in enumerate(self.service.spread):
             if hard is None and not spread.hard or hard is False and spread.hard:
                 continue
-            skew = self.domain_counts[position].get(value[position], 0) + 1 - floors[position]
-            excess += max(0, skew - spread.max_skew)
+            excess += max(0, self._skew_if_added(position, value, floors[position]) - spread.max_skew)
         return excess
+
+    def _skew_if_added(self, position: int, value: tuple[str, ...], floor: int) -> int:
+        """The skew of spread ``position`` after one more replica in domain ``value``."""
+        return self.domain_counts[position].get(value[position], 0) + 1 - floor
 
     def _choose_pinned(self, pins: set[int]) -> int | None:
         # A local volume decides the host: spread gives way to it.
@@ -267,8 +270,7 @@ class ServicePlacer:
         value = self.domain_of(index)
         floors = self._spread_floors([])
         for position, spread in enumerate(self.service.spread):
-            skew = self.domain_counts[position].get(value[position], 0) + 1 - floors[position]
-            if spread.hard and skew > spread.max_skew:
+            if spread.hard and self._skew_if_added(position, value, floors[position]) > spread.max_skew:
                 return f"spread {spread.label}: max skew {spread.max_skew}"
         return None
 

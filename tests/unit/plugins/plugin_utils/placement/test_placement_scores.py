@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 from placement_helpers import host, hosts_of, place, zoned_hosts
 
@@ -133,3 +137,23 @@ def test_binpack_packing_respects_filters():
     assert hosts_of(result, "db") == ["ssd", None, None]
     assert sorted(hosts_of(result, "batch")) == ["hdd", "ssd"]
     assert result["unplaced"][0]["message"] == "1 host: constraint disk == ssd; 1 host: host port 5432/tcp in use"
+
+
+def test_output_does_not_depend_on_the_hash_seed():
+    """Sets iterate in hash order, which changes between processes: none may leak into output."""
+    script = (
+        "import json, sys; sys.path[:0] = sys.argv[1:]\n"
+        "from placement_helpers import place, zoned_hosts\n"
+        "services = [{'name': f's{i}', 'replicas': 4, 'cpus': 0.5, 'spread': ['zone'],\n"
+        "             'anti_affinity': [f's{i + 1}'] if i < 5 else [], 'priority': i % 2, 'preemption': True,\n"
+        "             'preferences': [{'match': 'zone == b', 'weight': 5}]} for i in range(6)]\n"
+        "services.append({'name': 'packed', 'replicas': 9, 'memory': '3g', 'strategy': 'binpack'})\n"
+        "print(json.dumps(place(services, zoned_hosts(7))))\n"
+    )
+    paths = [str(Path(__file__).parent), *sys.path]
+    outputs = {
+        subprocess.run([sys.executable, "-c", script, *paths], check=True, capture_output=True, text=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(outputs) == 1 and next(iter(outputs)).startswith('{"hosts": {"h0": [')
