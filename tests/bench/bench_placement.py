@@ -206,7 +206,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.no_pin and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    print(f"python {sys.version.split()[0]}, cores used: {len(os.sched_getaffinity(0))}")
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(f"python {sys.version.split()[0]}, cores used: {len(os.sched_getaffinity(0))} of {os.cpu_count()}, "
+          f"load average {load} (other work on the machine slows every figure, baseline included)")
     print("speed")
     speed("1,000 replicas / 20 services / 50 hosts", *cluster_instance(50, 20, 50, seed=1), 0.050, None)
     if not args.quick:
