@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import time
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._network_options import (
@@ -308,12 +309,23 @@ class NetworkConverger:
             self._disconnect(old, endpoint)
         with self.engine.action("remove (to recreate)", KIND, request.name):
             self.api.remove_network(old["Id"])
+        self._wait_gone(old)
         try:
             new = self._create(request.name, spec)
         except FleetError as exc:
             raise self._restore(request, old, attached, exc)
         self._connect_all(new, keep.values())
         return new
+
+    def _wait_gone(self, old):
+        """A swarm removes a swarm-scoped network in the background; its name is taken until it is gone."""
+        deadline = time.monotonic() + self.engine.settings.timeout
+        while self.engine.inspect_or_none(self.api.inspect_network, KIND, old["Id"]) is not None:
+            if time.monotonic() >= deadline:
+                raise FleetError("Network %s on %s was removed to be recreated but is still there after %s s; run "
+                                 "the task again to create it" % (old["Name"], self.engine.name,
+                                                                  self.engine.settings.timeout))
+            time.sleep(0.25)
 
     def _restore(self, request, old, attached, cause):
         """Creating the new network failed: put the old one back, with its containers; the error to raise."""

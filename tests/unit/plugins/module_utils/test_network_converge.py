@@ -41,7 +41,7 @@ def make_engine(networks, containers, swarm=None):
         for item in by_name.values():
             if item["Id"] == name:
                 return item
-        if name.startswith("net-"):  # created by the converger
+        if name.startswith("net-") and name != "net-old":  # created by the converger
             return network(Id=name, Labels=api.create_network.call_args.kwargs["labels"])
         raise NotFound("no such network")
 
@@ -51,7 +51,13 @@ def make_engine(networks, containers, swarm=None):
                 return item
         raise NotFound("no such container")
 
+    def remove_network(network_id):
+        for name, item in list(by_name.items()):
+            if item["Id"] == network_id:
+                del by_name[name]
+
     api.inspect_network.side_effect = inspect_network
+    api.remove_network.side_effect = remove_network
     api.inspect_container.side_effect = inspect_container
     api.containers.return_value = [{"Id": item["Id"], "Names": [item["Name"]]} for item in containers
                                    if "backend" in item["NetworkSettings"]["Networks"]]
@@ -178,6 +184,17 @@ def test_absent_in_use_is_refused_unless_forced():
     result = NetworkConverger(engine, False).converge(request(state="absent", force=True))
     assert result["action"] == "removed"
     assert api.disconnect_container_from_network.call_count == 2
+    api.remove_network.assert_called_once_with("net-old")
+
+
+def test_recreate_waits_until_a_swarm_has_removed_the_old_network():
+    engine, api = make_engine({"backend": network()}, [])
+    old = network()
+    # The swarm still reports the old network twice after the remove call returned.
+    api.inspect_network.side_effect = [old, old, old, NotFound("gone"), network(Id="net-new"),
+                                       network(Id="net-new", Labels={"v": "2"})]
+    result = NetworkConverger(engine, False).converge(request(labels={"v": "2"}, recreate="options-changed"))
+    assert result["action"] == "recreated" and result["id"] == "net-new"
     api.remove_network.assert_called_once_with("net-old")
 
 
