@@ -5,7 +5,7 @@ Pure Python, no Ansible: the lookup plugin, the tests and the benchmark all call
 
 from __future__ import annotations
 
-from ._errors import PlacementError, _require_list
+from ._errors import PlacementError, require_list
 from ._model import Host
 from ._output import result
 from ._parse_hosts import parse_host
@@ -19,7 +19,7 @@ __all__ = ["PlacementError", "place", "place_hosts"]
 
 def place(services: object, hosts: object, options: dict | None = None) -> dict:
     """Place ``services`` (list of service dicts) on ``hosts`` (list of host dicts)."""
-    raw_hosts = _require_list(hosts, "hosts")
+    raw_hosts = require_list(hosts, "hosts")
     return place_hosts(services, [parse_host(raw, i) for i, raw in enumerate(raw_hosts)], options)
 
 

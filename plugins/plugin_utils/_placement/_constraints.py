@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ._errors import PlacementError, _require_dict, _require_str
+from ._errors import PlacementError, require_dict, require_str
 
 OPERATORS = ("==", "!=", "in", "not in", "exists", "not exists", "regex", "<", "<=", ">", ">=")
 _OPERATOR_HELP = "use " + ", ".join(OPERATORS)
@@ -72,11 +72,11 @@ def parse_constraint(raw: object, path: str) -> Constraint:
         label, op, value_text = _split_text(raw, path)
         values = [v.strip() for v in value_text.split(",")] if op in ("in", "not in") else [value_text]
     else:
-        raw = _require_dict(raw, path)
+        raw = require_dict(raw, path)
         unknown = sorted(set(raw) - {"label", "op", "value"})
         if unknown:
             raise PlacementError(path, f"unknown key {unknown[0]!r} (use label, op, value)")
-        label = _require_str(raw.get("label"), f"{path}.label")
+        label = require_str(raw.get("label"), f"{path}.label")
         op = raw.get("op", "==")
         if op not in OPERATORS:
             raise PlacementError(f"{path}.op", f"unknown operator {op!r} ({_OPERATOR_HELP})")

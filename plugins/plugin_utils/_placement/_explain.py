@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._filters import affinity_reason, static_reason, volume_pins
+from ._model import Service
 from ._placer import ServicePlacer
 
 NO_HOSTS = "no hosts"
@@ -21,7 +22,7 @@ def eliminations(placer: ServicePlacer, replica: int) -> dict[str, int]:
             or affinity_reason(cluster, placer.rules, index)
             or cluster.misfit(service, index)
             or placer.spread_reason(index)
-            or "lost the tie-break to other replicas"  # only reachable through a bug; never hide it
+            or "passes every filter (a scheduler bug: please report it)"  # never hide a drop
         )
         counts[reason] = counts.get(reason, 0) + 1
     return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))) if counts else {NO_HOSTS: 0}
@@ -34,5 +35,5 @@ def describe(counts: dict[str, int]) -> str:
     return "; ".join(f"{n} host{'s' if n != 1 else ''}: {reason}" for reason, n in counts.items())
 
 
-def _volume_reason(service, replica: int) -> str:
+def _volume_reason(service: Service, replica: int) -> str:
     return f"volume {', '.join(service.volumes_of(replica))} is on another host"

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ._constraints import label_text
-from ._errors import PlacementError, _is_int, _require_dict, _require_list, _require_str
+from ._errors import PlacementError, is_int, require_dict, require_list, require_str
 from ._model import AVAILABILITIES, CPUS, MEMORY, Container, Host
 from ._quantities import parse_count, parse_cpus, parse_memory, parse_port
 
@@ -33,11 +33,11 @@ class Field:
 def parse_host(raw: object, index: int) -> Host:
     """A host given as a plain dict (the package API and the tests use this form)."""
     path = f"hosts[{index}]"
-    raw = _require_dict(raw, path)
+    raw = require_dict(raw, path)
     for key in raw:
         if key not in HOST_KEYS:
             raise PlacementError(path, f"unknown key {key!r} (use {', '.join(HOST_KEYS)})")
-    name = _require_str(raw.get("name"), f"{path}.name")
+    name = require_str(raw.get("name"), f"{path}.name")
     fields = {key: Field(value, f"{path}.{key}") for key, value in raw.items() if value is not None}
     reachable = raw.get("reachable", True)
     return build_host(name, index, fields, reachable is not False, path)
@@ -60,12 +60,12 @@ def build_host(name: str, order: int, fields: dict[str, Field], reachable: bool,
         capacity[MEMORY] = parse_memory(fields[MEMORY].value, fields[MEMORY].path)
     if "resources" in fields:
         field = fields["resources"]
-        for resource, amount in _require_dict(field.value, field.path).items():
+        for resource, amount in require_dict(field.value, field.path).items():
             capacity[str(resource)] = parse_count(amount, f"{field.path}.{resource}")
     labels = {}
     if "labels" in fields:
         field = fields["labels"]
-        for key, value in _require_dict(field.value, field.path).items():
+        for key, value in require_dict(field.value, field.path).items():
             labels[str(key)] = label_text(value)
     labels["hostname"] = name  # implicit, and always the inventory name
     availability = "active"
@@ -77,37 +77,37 @@ def build_host(name: str, order: int, fields: dict[str, Field], reachable: bool,
     containers: tuple[Container, ...] = ()
     if "containers" in fields:
         field = fields["containers"]
-        items = _require_list(field.value, field.path)
+        items = require_list(field.value, field.path)
         parsed = (_parse_container(item, f"{field.path}[{i}]") for i, item in enumerate(items))
         containers = tuple(c for c in parsed if c is not None)
     volumes: tuple[str, ...] = ()
     if "volumes" in fields:
         field = fields["volumes"]
-        items = _require_list(field.value, field.path)
+        items = require_list(field.value, field.path)
         volumes = tuple(v for i, item in enumerate(items) if (v := _local_volume(item, f"{field.path}[{i}]")))
     return Host(name, order, capacity, labels, availability, reachable, containers, volumes)
 
 
 def _parse_container(raw: object, path: str) -> Container | None:
-    raw = _require_dict(raw, path)
+    raw = require_dict(raw, path)
     if str(raw.get("state") or "running").lower() not in _LIVE_STATES:
         return None
-    name = _require_str(raw.get("name"), f"{path}.name")
+    name = require_str(raw.get("name"), f"{path}.name")
     service = raw.get("service") or None
     replica = raw.get("replica")
     if replica is None and service:
         found = _NAME_INDEX_RE.search(name)
         replica = int(found.group(1)) if found else None
-    if replica is not None and (not _is_int(replica) or replica < 1):
+    if replica is not None and (not is_int(replica) or replica < 1):
         raise PlacementError(f"{path}.replica", f"must be an integer >= 1, got {replica!r}")
     if service is not None and replica is None:
         service = None  # without a replica index we cannot keep it: treat it as someone else's
     usage = [(CPUS, parse_cpus(raw.get("cpus") or 0, f"{path}.cpus")),
              (MEMORY, parse_memory(raw.get("memory") or 0, f"{path}.memory"))]
-    for resource, amount in _require_dict(raw.get("resources") or {}, f"{path}.resources").items():
+    for resource, amount in require_dict(raw.get("resources") or {}, f"{path}.resources").items():
         usage.append((str(resource), parse_count(amount, f"{path}.resources.{resource}")))
     ports = tuple(parse_port(p, f"{path}.ports[{i}]")
-                  for i, p in enumerate(_require_list(raw.get("ports") or [], f"{path}.ports")))
+                  for i, p in enumerate(require_list(raw.get("ports") or [], f"{path}.ports")))
     return Container(
         name=name,
         service=str(service) if service else None,
@@ -120,8 +120,8 @@ def _parse_container(raw: object, path: str) -> Container | None:
 
 def _local_volume(raw: object, path: str) -> str | None:
     if isinstance(raw, str):
-        return _require_str(raw, path)
-    raw = _require_dict(raw, path)
+        return require_str(raw, path)
+    raw = require_dict(raw, path)
     if (raw.get("driver") or "local") != "local":
         return None  # a network volume does not pin a replica to this host
-    return _require_str(raw.get("name"), f"{path}.name")
+    return require_str(raw.get("name"), f"{path}.name")

@@ -9,8 +9,8 @@ import difflib
 import re
 
 from ._constraints import Constraint, check_satisfiable, parse_constraint
-from ._errors import (PlacementError, _is_int, _require_bool, _require_dict, _require_int,
-                      _require_list, _require_str, _type_name)
+from ._errors import (PlacementError, is_int, require_bool, require_dict, require_int,
+                      require_list, require_str, type_name)
 from ._model import CPUS, MEMORY, STRATEGIES, Affinity, Options, Preference, Service, Spread
 from ._quantities import parse_count, parse_cpus, parse_memory, parse_port
 
@@ -29,12 +29,12 @@ def parse_options(raw: dict) -> Options:
     if strategy not in STRATEGIES:
         raise PlacementError("strategy", f"unknown strategy {strategy!r} (use spread or binpack)")
     weights = {CPUS: 1.0, MEMORY: 1.0}
-    for name, weight in _require_dict(raw.get("resource_weights") or {}, "resource_weights").items():
+    for name, weight in require_dict(raw.get("resource_weights") or {}, "resource_weights").items():
         if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
             raise PlacementError(f"resource_weights.{name}", f"must be a number >= 0, got {weight!r}")
         weights[str(name)] = float(weight)
     seed = raw.get("seed")
-    if seed is not None and not _is_int(seed):
+    if seed is not None and not is_int(seed):
         raise PlacementError("seed", f"must be an integer, got {seed!r}")
     project = raw.get("project") or ""
     if project and not _NAME_RE.match(str(project)):
@@ -43,20 +43,20 @@ def parse_options(raw: dict) -> Options:
         strategy=strategy,
         resource_weights=weights,
         seed=seed,
-        rebalance=_require_bool(raw.get("rebalance", False), "rebalance"),
-        max_moves=_require_int(raw.get("max_moves", 10), "max_moves", 0),
+        rebalance=require_bool(raw.get("rebalance", False), "rebalance"),
+        max_moves=require_int(raw.get("max_moves", 10), "max_moves", 0),
         project=str(project),
     )
 
 
 def parse_services(raw: object, options: Options) -> list[Service]:
     if not isinstance(raw, (list, tuple)):
-        raise PlacementError("services", f"expected a list of service dicts, got {_type_name(raw)}")
+        raise PlacementError("services", f"expected a list of service dicts, got {type_name(raw)}")
     services: list[Service] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(raw):
         path = f"services[{index}]"
-        service = _parse_service(_require_dict(item, path), path, index, options)
+        service = _parse_service(require_dict(item, path), path, index, options)
         if service.name in seen:
             raise PlacementError(
                 f"{path}.name", f"duplicate service {service.name!r} (also services[{seen[service.name]}])"
@@ -72,7 +72,7 @@ def _parse_service(raw: dict, path: str, index: int, options: Options) -> Servic
     _reject_unknown_keys(raw, SERVICE_KEYS, path)
     if "name" not in raw:
         raise PlacementError(f"{path}.name", "required")
-    name = _require_str(raw["name"], f"{path}.name")
+    name = require_str(raw["name"], f"{path}.name")
     if not _NAME_RE.match(name):
         raise PlacementError(f"{path}.name", f"invalid name {name!r} (letters, digits, '_', '.', '-')")
     project = raw.get("project", options.project) or ""
@@ -80,21 +80,21 @@ def _parse_service(raw: dict, path: str, index: int, options: Options) -> Servic
         raise PlacementError(f"{path}.project", f"invalid name {project!r} (letters, digits, '_', '.', '-')")
     max_per_host = raw.get("max_per_host")
     if max_per_host is not None:
-        max_per_host = _require_int(max_per_host, f"{path}.max_per_host", 1)
-    if _require_bool(raw.get("distinct_hosts", False), f"{path}.distinct_hosts"):
+        max_per_host = require_int(max_per_host, f"{path}.max_per_host", 1)
+    if require_bool(raw.get("distinct_hosts", False), f"{path}.distinct_hosts"):
         max_per_host = 1
     strategy = raw.get("strategy", options.strategy)
     if strategy not in STRATEGIES:
         raise PlacementError(f"{path}.strategy", f"unknown strategy {strategy!r} (use spread or binpack)")
     constraints = tuple(
         parse_constraint(item, f"{path}.constraints[{i}]")
-        for i, item in enumerate(_require_list(raw.get("constraints") or [], f"{path}.constraints"))
+        for i, item in enumerate(require_list(raw.get("constraints") or [], f"{path}.constraints"))
     )
     check_satisfiable(constraints, f"{path}.constraints")
     return Service(
         name=name,
         order=index,
-        replicas=_require_int(raw.get("replicas", 1), f"{path}.replicas", 0),
+        replicas=require_int(raw.get("replicas", 1), f"{path}.replicas", 0),
         project=str(project),
         request=_parse_request(raw, path),
         ports=_parse_ports(raw.get("ports") or [], f"{path}.ports"),
@@ -104,10 +104,10 @@ def _parse_service(raw: dict, path: str, index: int, options: Options) -> Servic
         affinity=_parse_affinity(raw, path, name),
         preferences=_parse_preferences(raw.get("preferences") or [], f"{path}.preferences"),
         priority=_parse_priority(raw.get("priority", 0), f"{path}.priority"),
-        preemption=_require_bool(raw.get("preemption", False), f"{path}.preemption"),
+        preemption=require_bool(raw.get("preemption", False), f"{path}.preemption"),
         volumes=tuple(
-            _require_str(v, f"{path}.volumes[{i}]")
-            for i, v in enumerate(_require_list(raw.get("volumes") or [], f"{path}.volumes"))
+            require_str(v, f"{path}.volumes[{i}]")
+            for i, v in enumerate(require_list(raw.get("volumes") or [], f"{path}.volumes"))
         ),
         strategy=strategy,
     )
@@ -118,7 +118,7 @@ def _parse_request(raw: dict, path: str) -> tuple[tuple[str, int], ...]:
         CPUS: parse_cpus(raw.get("cpus", 0), f"{path}.cpus"),
         MEMORY: parse_memory(raw.get("memory", 0), f"{path}.memory"),
     }
-    for name, amount in sorted(_require_dict(raw.get("resources") or {}, f"{path}.resources").items()):
+    for name, amount in sorted(require_dict(raw.get("resources") or {}, f"{path}.resources").items()):
         field = f"{path}.resources.{name}"
         if name in (CPUS, MEMORY):
             raise PlacementError(field, f"set {name} at the service level, not under resources")
@@ -130,7 +130,7 @@ def _parse_request(raw: dict, path: str) -> tuple[tuple[str, int], ...]:
 
 def _parse_ports(raw: object, path: str) -> tuple[str, ...]:
     ports: list[str] = []
-    for i, item in enumerate(_require_list(raw, path)):
+    for i, item in enumerate(require_list(raw, path)):
         port = parse_port(item, f"{path}[{i}]")
         if port in ports:
             raise PlacementError(f"{path}[{i}]", f"duplicate host port {port}")
@@ -140,17 +140,17 @@ def _parse_ports(raw: object, path: str) -> tuple[str, ...]:
 
 def _parse_spread(raw: object, path: str) -> tuple[Spread, ...]:
     spreads: list[Spread] = []
-    for i, item in enumerate(_require_list(raw, path)):
+    for i, item in enumerate(require_list(raw, path)):
         item_path = f"{path}[{i}]"
-        item = {"label": item} if isinstance(item, str) else _require_dict(item, item_path)
+        item = {"label": item} if isinstance(item, str) else require_dict(item, item_path)
         _reject_unknown_keys(item, ("label", "max_skew", "hard"), item_path)
-        label = _require_str(item.get("label"), f"{item_path}.label")
+        label = require_str(item.get("label"), f"{item_path}.label")
         if any(s.label == label for s in spreads):
             raise PlacementError(f"{item_path}.label", f"label {label!r} is already spread over")
         spreads.append(Spread(
             label=label,
-            max_skew=_require_int(item.get("max_skew", 1), f"{item_path}.max_skew", 1),
-            hard=_require_bool(item.get("hard", False), f"{item_path}.hard"),
+            max_skew=require_int(item.get("max_skew", 1), f"{item_path}.max_skew", 1),
+            hard=require_bool(item.get("hard", False), f"{item_path}.hard"),
         ))
     return tuple(spreads)
 
@@ -158,16 +158,16 @@ def _parse_spread(raw: object, path: str) -> tuple[Spread, ...]:
 def _parse_affinity(raw: dict, path: str, own_name: str) -> tuple[Affinity, ...]:
     rules: list[Affinity] = []
     for key, sign in (("affinity", 1), ("anti_affinity", -1)):
-        for i, item in enumerate(_require_list(raw.get(key) or [], f"{path}.{key}")):
+        for i, item in enumerate(require_list(raw.get(key) or [], f"{path}.{key}")):
             item_path = f"{path}.{key}[{i}]"
-            item = {"service": item} if isinstance(item, str) else _require_dict(item, item_path)
+            item = {"service": item} if isinstance(item, str) else require_dict(item, item_path)
             _reject_unknown_keys(item, ("service", "weight", "required"), item_path)
-            target = _require_str(item.get("service"), f"{item_path}.service")
+            target = require_str(item.get("service"), f"{item_path}.service")
             if target == own_name:
                 hint = "use max_per_host or distinct_hosts" if sign < 0 else "replicas may always share a host"
                 raise PlacementError(f"{item_path}.service", f"a service cannot refer to itself ({hint})")
-            weight = _require_int(item.get("weight", DEFAULT_AFFINITY_WEIGHT), f"{item_path}.weight", 0)
-            required = _require_bool(item.get("required", False), f"{item_path}.required")
+            weight = require_int(item.get("weight", DEFAULT_AFFINITY_WEIGHT), f"{item_path}.weight", 0)
+            required = require_bool(item.get("required", False), f"{item_path}.required")
             # Required anti-affinity needs a sign even with weight 0; -1 keeps it an "anti" rule.
             rules.append(Affinity(target, sign * max(weight, 1 if required else 0), required))
     return tuple(rules)
@@ -175,22 +175,22 @@ def _parse_affinity(raw: dict, path: str, own_name: str) -> tuple[Affinity, ...]
 
 def _parse_preferences(raw: object, path: str) -> tuple[Preference, ...]:
     preferences: list[Preference] = []
-    for i, item in enumerate(_require_list(raw, path)):
+    for i, item in enumerate(require_list(raw, path)):
         item_path = f"{path}[{i}]"
-        item = _require_dict(item, item_path)
+        item = require_dict(item, item_path)
         _reject_unknown_keys(item, ("match", "weight"), item_path)
         if "match" not in item:
             raise PlacementError(f"{item_path}.match", "required (a label expression such as 'disk == ssd')")
         constraint: Constraint = parse_constraint(item["match"], f"{item_path}.match")
         weight = item.get("weight", 10)
-        if not _is_int(weight):
+        if not is_int(weight):
             raise PlacementError(f"{item_path}.weight", f"must be an integer, got {weight!r}")
         preferences.append(Preference(constraint, weight))
     return tuple(preferences)
 
 
 def _parse_priority(value: object, path: str) -> int:
-    if not _is_int(value):
+    if not is_int(value):
         raise PlacementError(path, f"must be an integer, got {value!r}")
     return value
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from ._errors import PlacementError, _is_int, _require_int
+from ._errors import PlacementError, is_int, require_int
 
 # Docker's convention: every unit is a power of 1024 ("512m" is 512 MiB), and the
 # Kubernetes/IEC spellings ("512Mi", "1.5GiB") mean the same thing.
@@ -23,7 +23,7 @@ _PORT_RE = re.compile(r"^\s*(\d{1,5})(?:/(tcp|udp|sctp))?\s*$", re.IGNORECASE)
 
 def parse_memory(value: object, path: str) -> int:
     """Bytes from an int or a size string such as ``512m``, ``1.5GiB`` or ``256Mi``."""
-    if _is_int(value) or isinstance(value, float):
+    if is_int(value) or isinstance(value, float):
         if value < 0:
             raise PlacementError(path, f"must be >= 0, got {value!r}")
         return int(value)
@@ -39,7 +39,7 @@ def parse_memory(value: object, path: str) -> int:
 
 def parse_cpus(value: object, path: str) -> int:
     """Millicpus from a number of cpus (``0.5``) or a millicpu string (``500m``)."""
-    if _is_int(value) or isinstance(value, float):
+    if is_int(value) or isinstance(value, float):
         if value < 0:
             raise PlacementError(path, f"must be >= 0, got {value!r}")
         return int((Decimal(str(value)) * 1000).to_integral_value())
@@ -58,12 +58,12 @@ def parse_cpus(value: object, path: str) -> int:
 
 def parse_count(value: object, path: str) -> int:
     """A custom countable resource (``gpu: 2``): a whole number, never negative."""
-    return _require_int(value, path, 0)
+    return require_int(value, path, 0)
 
 
 def parse_port(value: object, path: str) -> str:
     """A host port as ``"<number>/<protocol>"``; plain numbers are tcp."""
-    text = str(value) if _is_int(value) else value
+    text = str(value) if is_int(value) else value
     match = _PORT_RE.match(text) if isinstance(text, str) else None
     if not match or not 1 <= int(match.group(1)) <= 65535:
         raise PlacementError(
