@@ -119,8 +119,12 @@ class Run:
                 if missing:
                     placer = self.placer(service)
                     left = missing if service.name in packed else placer.place_missing(missing)
+                    explained: dict[tuple[str, ...], dict[str, int]] = {}  # same volumes, same reasons
                     for replica in left:
-                        self.unplaced[(service.name, replica)] = eliminations(placer, replica)
+                        volumes = service.volumes_of(replica)
+                        if volumes not in explained:
+                            explained[volumes] = eliminations(placer, replica)
+                        self.unplaced[(service.name, replica)] = dict(explained[volumes])
 
     def _missing(self, service: Service) -> list[int]:
         placed = self.cluster.placed[service.name]
