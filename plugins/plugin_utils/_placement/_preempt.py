@@ -19,6 +19,8 @@ def preempt(run: Run) -> None:
         for key in [k for k in sorted(run.unplaced) if k[0] == service.name]:
             index, victims = _cheapest_host(run, service, key[1])
             if index is None:
+                if not service.volumes:
+                    break  # the next replica asks for the same room and would not find it either
                 continue
             for victim in victims:
                 run.cluster.remove(run.by_name[victim[0]], victim[1])
@@ -37,18 +39,19 @@ def _cheapest_host(run: Run, service: Service, replica: int) -> tuple[int | None
     cluster = run.cluster
     pins = volume_pins(cluster, service, replica)
     rules = run.rules[service.name]
+    placer = run.placer(service)
     best = None
     for host in run.hosts:
         index = host.order
         if (static_reason(service, host) or (pins is not None and index not in pins)
-                or affinity_reason(cluster, rules, index)):
+                or affinity_reason(cluster, rules, index) or placer.spread_reason(index)):
             continue
         if service.max_per_host is not None and cluster.counts[service.name].get(index, 0) >= service.max_per_host:
             continue
         victims = _victims(run, service, index)
         if victims is not None:
-            worst = max((run.by_name[v[0]].priority for v in victims), default=service.priority)
-            cost = (worst, len(victims), cluster.rank[index])
+            worst = max((run.by_name[v[0]].priority for v in victims), default=0)
+            cost = (bool(victims), worst, len(victims), cluster.rank[index])  # free room first
             if best is None or cost < best[0]:
                 best = (cost, index, victims)
     return (best[1], best[2]) if best else (None, [])

@@ -126,3 +126,16 @@ def test_a_balanced_placement_is_left_alone_by_rebalance():
     services = [{"name": "web", "replicas": 6, "cpus": 1}]
     current = as_current(place(services, hosts), hosts, services)
     assert place(services, current, {"rebalance": True})["moves"] == []
+
+
+def test_preemption_picks_the_least_important_and_fewest_victims():
+    # Running replicas hold what their service requests (1g for low), whatever the facts say.
+    hosts = [host("a", memory="4g", containers=[running("mid", 1)]),
+             host("b", memory="4g", containers=[running("low", i) for i in (1, 2, 3)]),
+             host("c", memory="4g", containers=[running("low", i) for i in (4, 5)])]
+    services = [{"name": "low", "replicas": 5, "memory": "1g"}, {"name": "mid", "memory": "3g", "priority": 1},
+                {"name": "api", "memory": "3g", "priority": 9, "preemption": True}]
+    result = place(services, hosts)
+    assert hosts_of(result, "api") == ["c"]  # one low replica out, rather than mid or two lows
+    assert [p["name"] for p in result["preempted"]] == ["low-5"]
+    assert hosts_of(result, "low")[4] is None
