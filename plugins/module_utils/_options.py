@@ -44,7 +44,8 @@ class Option:
         the image's env, say); identity by default
     read(actual, context) -> canonical value from the engine's inspect result
     write(value, payload) -> adds the value to a create payload
-    compare: 'strict' (==), 'set' (order does not matter), 'subset' (what is actual may have more)
+    compare: 'strict' (==), 'set' (order does not matter), 'subset' (what is actual may have more), or a
+        function(desired, actual) -> bool for options with their own notion of "the same"
     update: the key for an in-place update call, or None when a change needs a recreate
     """
 
@@ -79,6 +80,8 @@ class Option:
     def equal(self, desired, actual):
         if desired is NO_OPINION:
             return True
+        if callable(self.compare):
+            return self.compare(desired, actual)
         if self.compare == "set":
             return _as_set(desired) == _as_set(actual)
         if self.compare == "subset":
