@@ -127,7 +127,8 @@ class NetworkConverger:
             if container is None:
                 raise FleetError("connected[%d].name: no container named %s on %s"
                                  % (index, entry["name"], self.engine.name))
-            listed[entry["name"]] = (entry, container)
+            # Keyed by the container's own name, so an entry that gives an ID matches its attachment.
+            listed[container["Name"].lstrip("/")] = (entry, container)
         return listed
 
     def _attached(self, network):
