@@ -149,9 +149,11 @@ def optimum(services: list, host: dict, upper: int) -> int | None:
 # -- runs -------------------------------------------------------------------------------------
 
 def timed(function, *args, **kwargs):
-    start = time.perf_counter()
+    """(value, wall seconds, cpu seconds). CPU time is what the targets are judged on: on a
+    shared machine other processes stretch wall time but not the time this one computes."""
+    wall, cpu = time.perf_counter(), time.process_time()
     value = function(*args, **kwargs)
-    return value, time.perf_counter() - start
+    return value, time.perf_counter() - wall, time.process_time() - cpu
 
 
 def peak_memory(function, *args, **kwargs) -> int:
@@ -165,16 +167,17 @@ def peak_memory(function, *args, **kwargs) -> int:
 def speed(label: str, services: list, hosts: list, target: float, baseline_budget: int | None) -> None:
     total = sum(s["replicas"] for s in services)
     for strategy in ("spread", "binpack"):
-        out, seconds = timed(place, services, hosts, {"strategy": strategy})
+        out, wall, cpu = timed(place, services, hosts, {"strategy": strategy})
         placed = out["summary"]["placed"]
-        verdict = "meets" if seconds <= target else "MISSES"
-        print(f"  {label:<38} {strategy:<8} {seconds * 1000:9.1f} ms  {placed / seconds:10,.0f} placements/s  "
-              f"placed {placed:,}/{total:,}  ({verdict} {target * 1000:,.0f} ms)")
+        verdict = "meets" if cpu <= target else "MISSES"
+        print(f"  {label:<42} {strategy:<8} cpu {cpu * 1000:8.1f} ms (wall {wall * 1000:8.1f})  "
+              f"{placed / cpu:8,.0f} placements/s  placed {placed:,}/{total:,}  ({verdict} {target * 1000:,.0f} ms)")
     budget = baseline_budget or total
-    (placed, _used), seconds = timed(naive_place, services, hosts, "spread", budget)
-    note = "" if budget >= total else f" (first {placed:,} replicas; full run extrapolated)"
-    print(f"  {'baseline: naive scan of all hosts':<38} {'spread':<8} {seconds / placed * total * 1000:9.1f} ms  "
-          f"{placed / seconds:10,.0f} placements/s{note}")
+    (placed, _used), wall, cpu = timed(naive_place, services, hosts, "spread", budget)
+    note = "" if budget >= total else f" (first {placed:,} replicas, extrapolated)"
+    scale = total / placed
+    print(f"  {'baseline: naive scan of all hosts':<42} {'spread':<8} cpu {cpu * scale * 1000:8.1f} ms "
+          f"(wall {wall * scale * 1000:8.1f})  {placed / cpu:8,.0f} placements/s{note}")
     print(f"  peak traced memory of one spread run: {peak_memory(place, services, hosts) / MIB:,.1f} MiB")
 
 
