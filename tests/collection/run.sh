@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Galaxy packaging test: build the collection from the synced copy, install the tarball offline into
-# an empty collections path, and load a plugin's documentation from the installed copy only.
+# an empty collections path, and load documentation and run modules from the installed copy only.
 # Run by `scripts/test collection` (expects .venv on PATH and ensure_collection_copy already done).
 set -euo pipefail
 # shellcheck source=scripts/_common.sh
@@ -30,28 +30,22 @@ install() {
     ansible-galaxy collection list flotilla.fleet -p "${WORK}/installed"
 }
 
-# first_plugin: "TYPE NAME" of a plugin to load: the first module, else the placement lookup.
-first_plugin() {
-    local root="${WORK}/installed/ansible_collections/flotilla/fleet/plugins" f
-    for f in "${root}"/modules/*.py; do
-        [[ -f "$f" && "$(basename "$f")" != _* && "$(basename "$f")" != __init__.py ]] || continue
-        echo "module $(basename "$f" .py)"
-        return 0
-    done
-    [[ -f "${root}/lookup/placement.py" ]] && { echo "lookup placement"; return 0; }
-    return 1
-}
-
 use_installed() {
-    local plugin type name
-    plugin="$(first_plugin)" || { warn "collection: no module or placement lookup to load yet"; return 0; }
-    read -r type name <<<"$plugin"
-    log "collection: ansible-doc -t ${type} flotilla.fleet.${name} (installed copy only)"
+    local root="${WORK}/installed/ansible_collections/flotilla/fleet"
+    log "collection: ansible-doc flotilla.fleet.container (installed copy only)"
     # Only the fresh install is on the collections path (see install), so the checkout cannot mask a
     # packaging bug.
-    ansible-doc -t "$type" "flotilla.fleet.${name}" >"${WORK}/doc.txt" ||
-        die "collection: ansible-doc failed for flotilla.fleet.${name}"
-    head -n 20 "${WORK}/doc.txt"
+    ansible-doc flotilla.fleet.container >"${WORK}/doc.txt" || die "collection: ansible-doc failed"
+    grep -q "docker_host" "${WORK}/doc.txt" || die "collection: ansible-doc shows no docker_host option (doc fragment missing?)"
+    log "collection: run flotilla.fleet.host_info and flotilla.fleet.container from the installed copy"
+    ansible localhost -c local -e "ansible_python_interpreter=$(command -v python)" \
+        -m flotilla.fleet.host_info >"${WORK}/host_info.txt" || { cat "${WORK}/host_info.txt"; die "collection: host_info failed"; }
+    grep -q '"api_version"' "${WORK}/host_info.txt" || die "collection: host_info returned no engine facts"
+    ansible localhost -c local -e "ansible_python_interpreter=$(command -v python)" -m flotilla.fleet.container \
+        -a "name=flotilla-collection-probe state=absent" >"${WORK}/container.txt" ||
+        { cat "${WORK}/container.txt"; die "collection: container module failed"; }
+    grep -q "${root}/plugins/modules" <(ansible-doc -F flotilla.fleet.container 2>/dev/null; ansible-doc --list_files -t module flotilla.fleet 2>/dev/null) ||
+        die "collection: modules were not loaded from ${root}"
 }
 
 build
