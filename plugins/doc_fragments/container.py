@@ -18,13 +18,17 @@ options:
       - V(present) makes sure the container exists with this configuration; a new container is not started, a
         recreated one keeps its previous running state.
       - V(started) also makes sure it runs; V(stopped) makes sure it exists and does not run.
-      - V(healthy) starts it and waits up to O(wait_timeout) seconds for its healthcheck to pass.
+      - V(healthy) starts it and waits up to O(wait_timeout) seconds for its healthcheck to pass. When neither
+        O(healthcheck) nor the image defines a healthcheck, the task fails before changing anything.
       - V(absent) removes it (named volumes are kept).
     type: str
     choices: [present, started, stopped, healthy, absent]
     default: started
   recreate:
-    description: Recreate the container even when its configuration is unchanged.
+    description:
+      - Recreate the container even when its configuration is unchanged.
+      - A recreate renames the old container, creates the new one, then stops and removes the old one; when
+        the create fails, the old container gets its name back and keeps running.
     type: bool
     default: false
   pull:
@@ -40,21 +44,27 @@ options:
     default: 60
   compare:
     description:
-      - V(hash) trusts the spec hash label written at creation when it matches (one API call per unchanged
-        container); V(full) also compares every option with what the engine reports, to catch changes made
-        outside Ansible.
+      - V(hash) trusts the spec hash label written at creation for the options fixed at creation; the options
+        that change in place (O(cpus), O(memory), O(memory_reservation), O(pids_limit), O(restart_policy),
+        O(restart_retries), O(networks)) are always compared with what the engine reports.
+      - V(full) compares every option with what the engine reports, to catch changes made outside Ansible.
     type: str
     choices: [hash, full]
     default: hash
   image:
     description:
-      - Image reference (name:tag, or name@sha256:digest). Required unless O(state=absent).
-      - The container is recreated when the reference resolves to another image ID.
+      - Image reference (V(name:tag), V(name@sha256:digest)) or image ID (V(sha256:...) or its first 12 hex
+        digits). Required unless O(state=absent).
+      - The container is recreated when the reference resolves to another image ID; another reference to the same
+        image changes nothing.
+      - Images loaded with C(docker load) or C(docker import) have no repository digest, so V(name@sha256:digest)
+        cannot refer to them; pin them by image ID. An image ID is never pulled.
     type: str
   command:
     description:
       - Command, as a list of arguments or a string split like a shell would. Left out (or V([])), the
-        image's CMD is used.
+        image's CMD is used, unless O(entrypoint) is given (the engine then runs the entrypoint without the
+        image's CMD).
     type: raw
   entrypoint:
     description: Entrypoint, as a list or a string. Left out, the image's ENTRYPOINT is used.
@@ -62,17 +72,21 @@ options:
   env:
     description:
       - Environment variables, merged over the image's. Values are strings; quote booleans.
+      - Variables the image sets are only compared when given here.
     type: dict
   labels:
     description:
       - Labels. Keys starting with C(flotilla.) are reserved, except C(flotilla.project), C(flotilla.service)
         and C(flotilla.replica), which M(flotilla.fleet.host_info) and the scheduler read.
+      - Labels the image brings are only compared when given here.
     type: dict
   ports:
     description:
       - Published ports, as C([HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]) strings or dictionaries with
         C(container_port), C(host_port), C(host_ip) and C(protocol).
       - Bind to an explicit address (C(127.0.0.1:8080:80)) unless the port must be reachable from everywhere.
+        Without an address the port is published on every address, IPv4 and IPv6; C(0.0.0.0) means IPv4 only.
+      - Port ranges are not supported; list each port.
     type: list
     elements: raw
   mounts:
@@ -104,8 +118,10 @@ options:
         type: str
   networks:
     description:
-      - Networks to attach, in order; the first is used at creation. Left out, the default bridge.
-      - Changes are applied by connecting and disconnecting, keeping the container.
+      - Networks to attach, in order; the first is used at creation (the container's network mode). Left out,
+        the default bridge.
+      - Changes are applied by connecting and disconnecting, keeping the container; switching to or from the
+        V(host) or V(none) network recreates it.
     type: list
     elements: dict
     suboptions:
@@ -128,7 +144,9 @@ options:
     description: Maximum restarts with O(restart_policy=on-failure).
     type: int
   healthcheck:
-    description: Healthcheck; left out, the image's. Durations are strings such as C(5s) or C(1m30s).
+    description:
+      - Healthcheck; left out, the image's. Durations are strings such as C(5s) or C(1m30s).
+      - Durations and retries left out (or 0) are taken from the image's healthcheck, as the engine does.
     type: dict
     suboptions:
       test:
@@ -156,18 +174,20 @@ options:
   memory:
     description:
       - Memory hard limit, such as V(512m) or V(1g) (powers of 1024); changed in place. No swap beyond it.
+      - The engine cannot lift a limit in place, so removing O(memory), O(memory_reservation) or O(cpus) recreates
+        the container.
     type: str
   memory_reservation:
     description: Memory soft limit; changed in place.
     type: str
   pids_limit:
-    description: Maximum number of processes; changed in place.
+    description: Maximum number of processes; changed in place, also when removed.
     type: int
   user:
     description: User (and group) to run as. Left out, the image's.
     type: str
   working_dir:
-    description: Working directory. Left out, the image's.
+    description: Working directory, an absolute path. Left out, the image's.
     type: str
   hostname:
     description: Host name inside the container.
@@ -194,7 +214,11 @@ options:
     description: Logging driver. Left out, the engine's default.
     type: str
   log_options:
-    description: Logging driver options.
+    description:
+      - Logging driver options.
+      - Only the options given are compared. The engine adds its default log options (C(log-opts) in
+        C(daemon.json)) to those of its default driver, so removing an option from this list is not seen as a
+        change.
     type: dict
   stop_signal:
     description: Signal that stops the container. Left out, the image's.

@@ -5,13 +5,16 @@
 from __future__ import annotations
 
 import re
-import threading
-import time
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import (
     CONTAINER_OPTIONS, SPEC_HASH_LABEL, ContainerContext)
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import network_mode
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import (
+    SPECIAL_NETWORKS, endpoint_matches, network_mode)
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import (
+    ImageCache, health_of, state_of, wait_healthy)
+
+__all__ = ["CONTROL_SPEC", "ContainerConverger", "ContainerRequest", "ImageCache", "container_argument_spec"]
 
 RUNNING_STATES = ("started", "healthy")
 KIND = "container"
@@ -61,67 +64,19 @@ class ContainerRequest:
         retries = self.desired.get("restart_retries")
         if retries and self.desired.get("restart_policy") != "on-failure":
             raise FleetError("%srestart_retries: needs restart_policy on-failure" % prefix)
-        for index, network in enumerate(self.desired.get("networks") or []):
-            if network["aliases"] and network["name"] == "bridge":
-                raise FleetError("%snetworks[%d].aliases: the default bridge network does not support aliases; "
-                                 "use a user-defined network" % (prefix, index))
+        networks = self.desired.get("networks") or []
+        for index, network in enumerate(networks):
+            if network["aliases"] and network["name"] in SPECIAL_NETWORKS:
+                raise FleetError("%snetworks[%d].aliases: the %s network does not support aliases; "
+                                 "use a user-defined network" % (prefix, index, network["name"]))
+        if networks and networks[0]["name"] in ("host", "none"):
+            # The engine refuses these at create time; say which option is the problem before anything changes.
+            for option in ("ports", "hostname") if networks[0]["name"] == "host" else ("ports",):
+                if self.desired.get(option):
+                    raise FleetError("%s%s: cannot be combined with network %s" % (prefix, option, networks[0]["name"]))
         reservation, limit = self.desired.get("memory_reservation"), self.desired.get("memory")
         if reservation and limit and reservation > limit:
             raise FleetError("%smemory_reservation: must not exceed memory (%d > %d bytes)" % (prefix, reservation, limit))
-
-
-class ImageCache:
-    """Inspect each image once per task, however many containers use it (thread-safe)."""
-
-    def __init__(self, engine):
-        self.engine = engine
-        self._images = {}
-        self._lock = threading.Lock()
-
-    def get(self, reference, pull, check_mode):
-        with self._lock:
-            if reference not in self._images:
-                self._images[reference] = self._resolve(reference, pull, check_mode)
-            return self._images[reference]
-
-    def _resolve(self, reference, pull, check_mode):
-        image = self.engine.inspect_or_none(self.engine.api.inspect_image, "image", reference)
-        if image is None and pull == "missing" and not check_mode:
-            repository, _, tag = reference.rpartition(":") if ":" in reference.split("/")[-1] else (reference, "", "")
-            with self.engine.action("pull", "image", reference):
-                self.engine.api.pull(repository, tag=tag or "latest")
-            image = self.engine.inspect_or_none(self.engine.api.inspect_image, "image", reference)
-        if image is None and not check_mode:
-            raise FleetError("Image %s is not present on %s; load it with flotilla.fleet.image%s"
-                             % (reference, self.engine.name, "" if pull == "never" else " (pulling it failed)"))
-        return image
-
-
-def _state_of(container):
-    state = container.get("State")
-    return state if isinstance(state, str) else (state or {}).get("Status")
-
-
-def _health_of(container):
-    state = container.get("State")
-    if isinstance(state, dict):
-        return ((state.get("Health") or {}).get("Status")) or None
-    status = container.get("Status") or ""
-    for health in ("healthy", "unhealthy", "starting"):
-        if "(%s)" % health in status or "(health: %s)" % health in status:
-            return health
-    return None
-
-
-def _state_satisfied(want, container):
-    running = _state_of(container) == "running"
-    if want == "present":
-        return True
-    if want == "stopped":
-        return not running
-    if want == "healthy":
-        return running and _health_of(container) == "healthy"
-    return running
 
 
 class ContainerConverger:
@@ -133,66 +88,68 @@ class ContainerConverger:
         self.check_mode = check_mode
 
     # --- entry point -------------------------------------------------------------------------------
-    def converge(self, request, summary=None):
-        """summary: the container's entry from a list call, when the caller has one (saves an inspect)."""
-        api = self.engine.api
+    def converge(self, request, exists=None):
+        """exists=False when the caller's list call showed no container of that name (saves an inspect)."""
+        container = None
+        if exists is not False:
+            container = self.engine.inspect_or_none(self.engine.api.inspect_container, KIND, request.name)
         if request.state == "absent":
-            container = self.engine.inspect_or_none(api.inspect_container, KIND, request.name)
             return self._remove(request, container)
         image = self.images.get(request.desired["image"], request.pull, self.check_mode)
-        if summary is not None and self._unchanged_by_hash(request, summary, image):
-            return self._result(request, summary, "unchanged")
-        container = self.engine.inspect_or_none(api.inspect_container, KIND, request.name)
+        if request.state == "healthy" and image is not None:
+            # Known before anything changes: the user's healthcheck or else the image's.
+            check = CONTAINER_OPTIONS.effective(request.desired, self._context(image, request))["healthcheck"]
+            if not check or check.get("Test") in (None, [], ["NONE"]):
+                raise FleetError("healthcheck: state healthy needs a healthcheck; set healthcheck or use an image "
+                                 "that defines one (container %s)" % request.name)
         if container is None:
             return self._create_new(request, image)
         return self._converge_existing(request, container, image)
 
-    def _unchanged_by_hash(self, request, container, image):
-        return self._config_matches_hash(request, container, image) and _state_satisfied(request.state, container)
-
     @staticmethod
-    def _config_matches_hash(request, container, image):
-        labels = container.get("Labels") or (container.get("Config") or {}).get("Labels") or {}
-        return (request.compare == "hash" and image is not None
-                and labels.get(SPEC_HASH_LABEL) == request.spec_hash
-                and (container.get("ImageID") or container.get("Image")) == image["Id"])
+    def _hash_matches(request, container):
+        labels = (container.get("Config") or {}).get("Labels") or {}
+        return request.compare == "hash" and labels.get(SPEC_HASH_LABEL) == request.spec_hash
 
     # --- the three paths -----------------------------------------------------------------------------
     def _remove(self, request, container):
         if container is None:
             return self._result(request, None, "unchanged")
-        diff = {"before": {"state": _state_of(container)}, "after": {"state": "absent"}}
+        diff = {"before": {"state": state_of(container)}, "after": {"state": "absent"}}
         if not self.check_mode:
             with self.engine.action("remove", KIND, request.name):
                 self.engine.api.remove_container(container["Id"], force=True, v=False)
         return self._result(request, None, "removed", diff)
 
     def _create_new(self, request, image):
-        context = self._context(image)
-        effective = CONTAINER_OPTIONS.effective(request.desired, context)
+        effective = CONTAINER_OPTIONS.effective(request.desired, self._context(image, request))
         diff = {"before": {"state": "absent"}, "after": dict(request.desired, state=request.state)}
         if self.check_mode:
             return self._result(request, None, "created", diff)
         container = self._create(request, effective)
         if request.state in RUNNING_STATES:
             container = self._start(request, container)
+        if request.state == "healthy":
+            container = self._wait_healthy(request, container)
         return self._result(request, container, "created", diff)
 
     def _converge_existing(self, request, container, image):
-        action, diff, changes = "unchanged", {"before": {}, "after": {}}, []
-        context = self._context(image)
+        context = self._context(image, request)
         effective = CONTAINER_OPTIONS.effective(request.desired, context)
-        if not self._config_matches_hash(request, container, image):
-            actual = CONTAINER_OPTIONS.actual(container, context)
-            changes = CONTAINER_OPTIONS.differences(effective, actual)
-            diff = CONTAINER_OPTIONS.diff(changes, effective, actual)
-            if image is None or container.get("Image") != image["Id"]:
-                changes.append("image")
-                diff["before"]["image"] = "%s (%s)" % ((container.get("Config") or {}).get("Image"),
-                                                       container.get("Image"))
-                diff["after"]["image"] = "%s (%s)" % (request.desired["image"], image["Id"] if image else "to pull")
-        if request.force_recreate or any(CONTAINER_OPTIONS.by_name[name].update is None
-                                         or effective[name] is None for name in changes):
+        actual = CONTAINER_OPTIONS.actual(container, context)
+        changes = CONTAINER_OPTIONS.differences(effective, actual)
+        if self._hash_matches(request, container):
+            # The label vouches for every option fixed at creation (and hides engine defaults we might
+            # misread); the options that change in place are kept out of it, so they are compared.
+            changes = [name for name in changes if not CONTAINER_OPTIONS.by_name[name].in_hash]
+        diff = CONTAINER_OPTIONS.diff(changes, effective, actual)
+        if image is None or container.get("Image") != image["Id"]:
+            changes.append("image")
+            diff["before"]["image"] = "%s (%s)" % ((container.get("Config") or {}).get("Image"),
+                                                   container.get("Image"))
+            diff["after"]["image"] = "%s (%s)" % (request.desired["image"], image["Id"] if image else "to pull")
+        action = "unchanged"
+        if request.force_recreate or _needs_recreate(changes, effective, actual):
             action = "recreated"
             if not changes:
                 diff = {"before": {"id": container["Id"]}, "after": {"id": "(new: recreate requested)"}}
@@ -202,17 +159,15 @@ class ContainerConverger:
             action = "updated"
             if not self.check_mode:
                 self._update_in_place(request, container, {name: effective[name] for name in changes})
-                container = self._inspect(request)
+                container = self._inspect(request, container["Id"])
         return self._converge_state(request, container, action, diff)
 
     def _converge_state(self, request, container, action, diff):
-        running = _state_of(container) == "running"
+        running = state_of(container) == "running"
         want_running = {"started": True, "healthy": True, "stopped": False}.get(request.state, running)
-        if action == "recreated" and request.state == "present":
-            want_running = running
         if want_running != running:
             if action != "recreated":
-                diff["before"]["state"] = _state_of(container)
+                diff["before"]["state"] = state_of(container)
                 diff["after"]["state"] = "running" if want_running else "exited"
             action = action if action != "unchanged" else ("started" if want_running else "stopped")
             if not self.check_mode:
@@ -222,12 +177,12 @@ class ContainerConverger:
         return self._result(request, container, action, diff if action != "unchanged" else None)
 
     # --- engine calls -------------------------------------------------------------------------------
-    def _context(self, image):
-        return ContainerContext((image or {}).get("Config"), self.engine.info())
+    def _context(self, image, request):
+        return ContainerContext((image or {}).get("Config"), self.engine.info(), request.desired)
 
-    def _inspect(self, request, container_id=None):
+    def _inspect(self, request, container_id):
         with self.engine.action("inspect", KIND, request.name):
-            return self.engine.api.inspect_container(container_id or request.name)
+            return self.engine.api.inspect_container(container_id)
 
     def _create(self, request, effective, name=None):
         api = self.engine.api
@@ -235,7 +190,10 @@ class ContainerConverger:
         for option in CONTAINER_OPTIONS.options:
             if option.write and option.name in request.desired:
                 option.write(request.desired[option.name], payload)
-        payload["config"].setdefault("labels", {})[SPEC_HASH_LABEL] = request.spec_hash
+        # A copy: the labels dict written is the request's own, which the diff still shows.
+        labels = dict(payload["config"].get("labels") or {})
+        labels[SPEC_HASH_LABEL] = request.spec_hash
+        payload["config"]["labels"] = labels
         networks = effective["networks"]
         if "mem_limit" in payload["host"]:
             # memory is a hard limit: no swap beyond it (and an in-place update keeps it that way).
@@ -248,8 +206,15 @@ class ContainerConverger:
             created = api.create_container(request.desired["image"], name=name or request.name,
                                            host_config=host_config, networking_config=networking,
                                            **payload["config"])
-        for network in networks[1:]:
-            self._connect(request, created["Id"], network)
+        try:
+            # API 1.41 attaches one network at create; the others are connected before the first start.
+            for network in networks[1:]:
+                self._connect(request, created["Id"], network)
+        except FleetError:
+            # Half a container would carry the label of the whole spec: remove it, so nothing changed.
+            with self.engine.action("remove incomplete", KIND, request.name):
+                api.remove_container(created["Id"], force=True, v=False)
+            raise
         return self._inspect(request, created["Id"])
 
     def _connect(self, request, container_id, network):
@@ -264,7 +229,8 @@ class ContainerConverger:
         return self._inspect(request, container["Id"])
 
     def _stop(self, request, container):
-        timeout = request.desired.get("stop_timeout")
+        # The container's own stop timeout (as created), else the engine's 10 s.
+        timeout = (container.get("Config") or {}).get("StopTimeout")
         with self.engine.action("stop", KIND, request.name):
             self.engine.api.stop(container["Id"], timeout=10 if timeout is None else timeout)
         return self._inspect(request, container["Id"])
@@ -283,7 +249,7 @@ class ContainerConverger:
         if "memory_reservation" in changes:
             body["MemoryReservation"] = changes["memory_reservation"]
         if "pids_limit" in changes:
-            body["PidsLimit"] = changes["pids_limit"]
+            body["PidsLimit"] = changes["pids_limit"] or -1  # -1 lifts the limit (0 would mean "keep")
         if body:
             api = self.engine.api
             with self.engine.action("update", KIND, request.name):
@@ -292,22 +258,19 @@ class ContainerConverger:
 
     def _reconnect(self, request, container, networks):
         wanted = {network["name"]: network for network in networks}
-        attached = ((container.get("NetworkSettings") or {}).get("Networks")) or {}
         actual = {network["name"]: network for network in CONTAINER_OPTIONS.by_name["networks"].read(container, None)}
-        for name in attached:
-            if name not in wanted or wanted[name] != actual.get(name):
+        for name, network in actual.items():
+            if name not in wanted or not endpoint_matches(wanted[name], network):
                 with self.engine.action("disconnect from network %s" % name, KIND, request.name):
                     self.engine.api.disconnect_container_from_network(container["Id"], name)
         for name, network in wanted.items():
-            if actual.get(name) != network:
+            if not endpoint_matches(network, actual.get(name)):
                 self._connect(request, container["Id"], network)
 
     def _recreate(self, request, old, effective):
-        """Create the new container before removing the old one, so a failed create changes nothing."""
-        api, was_running = self.engine.api, _state_of(old) == "running"
+        """Create the new container before the old one stops, so a failed create changes nothing."""
+        api, was_running = self.engine.api, state_of(old) == "running"
         parked = "%s_flotilla_old_%s" % (request.name, old["Id"][:12])
-        if was_running:
-            self._stop(request, old)
         with self.engine.action("rename", KIND, request.name):
             api.rename(old["Id"], parked)
         try:
@@ -315,9 +278,9 @@ class ContainerConverger:
         except FleetError:
             with self.engine.action("restore", KIND, request.name):
                 api.rename(old["Id"], request.name)
-                if was_running:
-                    api.start(old["Id"])
             raise
+        if was_running:
+            self._stop(request, old)  # gracefully, so what it writes to named volumes is complete
         with self.engine.action("remove replaced", KIND, request.name):
             api.remove_container(old["Id"], force=True, v=False)
         if request.state == "present" and was_running:
@@ -325,25 +288,8 @@ class ContainerConverger:
         return new
 
     def _wait_healthy(self, request, container):
-        deadline = time.monotonic() + request.wait_timeout
-        if not ((container.get("Config") or {}).get("Healthcheck") or {}).get("Test") or \
-                container["Config"]["Healthcheck"]["Test"] == ["NONE"]:
-            raise FleetError("Container %s on %s: state healthy needs a healthcheck; set healthcheck or use an "
-                             "image that defines one" % (request.name, self.engine.name))
-        while True:
-            health = _health_of(container)
-            if health == "healthy":
-                return container
-            if _state_of(container) != "running":
-                raise FleetError("Container %s on %s exited (code %s) while waiting for it to become healthy"
-                                 % (request.name, self.engine.name, container["State"].get("ExitCode")))
-            if time.monotonic() >= deadline:
-                log = ((container["State"].get("Health") or {}).get("Log") or [{}])[-1]
-                raise FleetError("Container %s on %s is not healthy after %s s (health: %s; last check: exit %s: %s)"
-                                 % (request.name, self.engine.name, request.wait_timeout, health,
-                                    log.get("ExitCode"), (log.get("Output") or "").strip()[:200]))
-            time.sleep(0.25)
-            container = self._inspect(request, container["Id"])
+        return wait_healthy(self.engine, request.name, container, request.wait_timeout,
+                            lambda: self._inspect(request, container["Id"]))
 
     # --- results ------------------------------------------------------------------------------------
     def _result(self, request, container, action, diff=None):
@@ -354,10 +300,25 @@ class ContainerConverger:
             networks = ((container.get("NetworkSettings") or {}).get("Networks")) or {}
             result.update({
                 "id": container["Id"],
-                "image_id": container.get("ImageID") or container.get("Image"),
-                "state": _state_of(container),
-                "health": _health_of(container),
+                "image_id": container.get("Image"),
+                "state": state_of(container),
+                "health": health_of(container),
                 "networks": {name: {"ip": (endpoint or {}).get("IPAddress") or None}
                              for name, endpoint in networks.items()},
             })
         return result
+
+
+def _needs_recreate(changes, effective, actual):
+    """Whether the changes go beyond what the engine can change on a live container."""
+    for name in changes:
+        option = CONTAINER_OPTIONS.by_name[name]
+        if option.update is None:
+            return True
+        if effective[name] is None and name != "pids_limit":
+            return True  # the update endpoint reads 0 as "keep": a limit cannot be lifted in place
+    if "networks" in changes:
+        # host and none are network modes, not attachments: connect/disconnect cannot switch them.
+        names = {network["name"] for network in effective["networks"] + (actual.get("networks") or [])}
+        return bool(names & {"host", "none"})
+    return False

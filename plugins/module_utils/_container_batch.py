@@ -8,14 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import CONNECTION_SPEC, FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._container import (
     ContainerConverger, ContainerRequest, ImageCache, container_argument_spec)
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import SPEC_HASH_LABEL
 
 PROJECT_LABEL = "flotilla.project"
 ACTIONS = ("created", "updated", "recreated", "started", "stopped", "removed", "unchanged", "failed")
-_VALIDATOR = ArgumentSpecValidator(container_argument_spec())
+_ITEM_SPEC = container_argument_spec()
+_VALIDATOR = ArgumentSpecValidator(_ITEM_SPEC)
 
 
 def build_requests(items, defaults, project):
@@ -25,6 +25,11 @@ def build_requests(items, defaults, project):
         prefix = "containers[%d]." % index
         if not isinstance(item, dict):
             raise FleetError("containers[%d]: expected a dictionary of container options, got %r" % (index, item))
+        for where, options in (("defaults", defaults or {}), ("containers[%d]" % index, item)):
+            for key in sorted(set(options) - set(_ITEM_SPEC)):
+                hint = ("connection options are set once for the task" if key in CONNECTION_SPEC
+                        else "see flotilla.fleet.container for the options")
+                raise FleetError("%s.%s: not a container option (%s)" % (where, key, hint))
         merged = dict(defaults or {})
         merged.update(item)
         if project:
@@ -36,7 +41,8 @@ def build_requests(items, defaults, project):
             merged["labels"] = labels
         validated = _VALIDATOR.validate(merged)
         if validated.error_messages:
-            raise FleetError(prefix + ("; " + prefix).join(validated.error_messages))
+            # Ansible's own messages name the option ("value of state must be one of ..."); say which item.
+            raise FleetError("containers[%d]: %s" % (index, "; ".join(validated.error_messages)))
         request = ContainerRequest(validated.validated_parameters, prefix)
         if request.name in names:
             raise FleetError("%sname: %s is listed twice (also containers[%d])" % (prefix, request.name, names[request.name]))
@@ -51,33 +57,34 @@ class BatchConverger:
         self.converger = ContainerConverger(engine, ImageCache(engine), check_mode)
         self.parallelism = parallelism
 
-    def _managed_summaries(self):
-        """One list call tells which of our containers exist, with their spec hash, image and state."""
-        with self.engine.action("list", "containers", "managed by flotilla"):
-            listed = self.engine.api.containers(all=True, filters={"label": SPEC_HASH_LABEL})
-        return {(entry.get("Names") or ["/"])[0].lstrip("/"): entry for entry in listed}
+    def _existing(self):
+        """One list call: which containers exist (new ones then cost no failed inspect), with their labels."""
+        with self.engine.action("list", "containers", "on the engine"):
+            listed = self.engine.api.containers(all=True)
+        # Names also holds link aliases (/other/alias); a container's own name has no further slash.
+        return {name[1:]: entry.get("Labels") or {} for entry in listed for name in entry.get("Names") or []
+                if "/" not in name[1:]}
 
-    def _project_leftovers(self, project, wanted):
-        with self.engine.action("list", "containers", "of project %s" % project):
-            listed = self.engine.api.containers(all=True, filters={"label": "%s=%s" % (PROJECT_LABEL, project)})
-        names = sorted((entry.get("Names") or ["/"])[0].lstrip("/") for entry in listed)
-        return [name for name in names if name not in wanted]
-
-    def _one(self, request, summary):
+    def _one(self, request, exists):
         try:
-            return self.converger.converge(request, summary)
+            return self.converger.converge(request, exists)
         except FleetError as exc:
-            return {"name": request.name, "action": "failed", "changed": False, "failed": True, "msg": str(exc)}
+            message = str(exc)
+        except Exception as exc:  # a bug for one container must not hide what happened to the others
+            message = "Unexpected error converging container %s: %s: %s" % (request.name, type(exc).__name__, exc)
+        return {"name": request.name, "action": "failed", "changed": False, "failed": True, "msg": message}
 
     def run(self, requests, project, prune):
-        summaries = self._managed_summaries()
+        existing = self._existing()
+        self.engine.info()  # fetched once here rather than raced for by the workers
         if prune:
             wanted = {request.name for request in requests}
             requests = requests + [ContainerRequest({
                 "name": name, "state": "absent", "recreate": False, "pull": "never", "wait_timeout": 0,
-                "compare": "hash"}) for name in self._project_leftovers(project, wanted)]
+                "compare": "hash"}) for name, labels in sorted(existing.items())
+                if labels.get(PROJECT_LABEL) == project and name not in wanted]
         with ThreadPoolExecutor(max_workers=max(1, min(self.parallelism, len(requests) or 1))) as pool:
-            results = list(pool.map(lambda request: self._one(request, summaries.get(request.name)), requests))
+            results = list(pool.map(lambda request: self._one(request, request.name in existing), requests))
         return results
 
 

@@ -15,7 +15,8 @@ import re
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import parse_size
 
-PORT_SUBOPTIONS = None  # ports are strings or dicts; validated by normalize_ports
+# Networks the engine provides, which take no aliases or static addresses.
+SPECIAL_NETWORKS = ("bridge", "host", "none")
 MOUNT_SUBOPTIONS = {
     "type": {"type": "str", "choices": ["volume", "bind", "tmpfs"], "default": "volume"},
     "source": {"type": "str"},
@@ -47,7 +48,10 @@ def _port_number(value, field, allow_empty=False):
 
 
 def _host_ip(value, field):
-    text = (value or "0.0.0.0").strip("[]")
+    # Left out, the engine binds every address, IPv4 and IPv6 ("" in PortBindings); 0.0.0.0 is IPv4 only.
+    if not value:
+        return ""
+    text = value.strip("[]")
     try:
         return str(ipaddress.ip_address(text))
     except ValueError:
@@ -103,7 +107,7 @@ def read_ports(inspected, context):
     bindings = (inspected.get("HostConfig") or {}).get("PortBindings") or {}
     ports = []
     for key, hosts in bindings.items():
-        number, _, protocol = key.partition("/")
+        number, protocol = key.split("/", 1) if "/" in key else (key, "tcp")
         for host in hosts or [{}]:
             ports.append({"container_port": int(number), "protocol": protocol or "tcp",
                           "host_ip": _host_ip(host.get("HostIp"), "PortBindings"),
@@ -125,15 +129,15 @@ def normalize_mounts(value, field):
     mounts, targets = [], set()
     for index, item in enumerate(value):
         where = "%s[%d]" % (field, index)
-        target = item["target"]
-        if not posixpath.isabs(target):
+        target = item.get("target")
+        if not isinstance(target, str) or not posixpath.isabs(target):
             raise FleetError("%s.target: %r must be an absolute path" % (where, target))
         target = posixpath.normpath(target)
         if target in targets:
             raise FleetError("%s.target: %s is mounted twice" % (where, target))
         targets.add(target)
-        kind, source = item["type"], item.get("source")
-        mount = {"type": kind, "source": source or "", "target": target, "read_only": bool(item["read_only"])}
+        kind, source = item.get("type") or "volume", item.get("source")
+        mount = {"type": kind, "source": source or "", "target": target, "read_only": bool(item.get("read_only"))}
         if kind == "bind" and not (source and posixpath.isabs(source)):
             raise FleetError("%s.source: a bind mount needs an absolute host path, got %r" % (where, source))
         if kind == "volume" and source and not _VOLUME_NAME_RE.match(source):
@@ -192,13 +196,14 @@ def normalize_networks(value, field):
                 address = str(ipaddress.IPv4Address(address))
             except ValueError:
                 raise FleetError("%s.ipv4_address: %r is not an IPv4 address" % (where, address))
-            if name in ("bridge", "host", "none"):
+            if name in SPECIAL_NETWORKS:
                 raise FleetError("%s.ipv4_address: static addresses need a user-defined network, not %s"
                                  % (where, name))
         if name in ("host", "none") and len(value) > 1:
             raise FleetError("%s.name: network %s cannot be combined with other networks" % (where, name))
         networks.append({"name": name, "aliases": sorted(set(item.get("aliases") or [])), "ipv4_address": address})
-    return sorted(networks, key=lambda network: network["name"])
+    # In the user's order: the first one is attached at creation (compared as a set).
+    return networks
 
 
 def default_networks(context):
@@ -216,6 +221,22 @@ def read_networks(inspected, context):
         address = (endpoint.get("IPAMConfig") or {}).get("IPv4Address") or None
         networks.append({"name": name, "aliases": aliases, "ipv4_address": address})
     return sorted(networks, key=lambda network: network["name"])
+
+
+def endpoint_matches(wanted, actual):
+    """An attachment is as wanted when aliases match and, if a static address was asked for, it matches.
+
+    Without one, the engine's own allocation counts as fine: swarm-scoped (overlay) attachments report
+    their dynamically allocated address in IPAMConfig too.
+    """
+    return (actual is not None and wanted["aliases"] == actual["aliases"]
+            and wanted["ipv4_address"] in (None, actual["ipv4_address"]))
+
+
+def networks_match(wanted, actual):
+    actual_by_name = {network["name"]: network for network in actual or []}
+    return (len(wanted) == len(actual_by_name)
+            and all(endpoint_matches(network, actual_by_name.get(network["name"])) for network in wanted))
 
 
 def network_mode(networks):

@@ -8,26 +8,30 @@ engine's defaults, which an omitted option stands for.
 
 from __future__ import annotations
 
+import posixpath
+import re
 import shlex
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import (
     NO_OPINION, Option, OptionTable, parse_duration, parse_size, string_list, string_map)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import (
-    PORT_SUBOPTIONS, MOUNT_SUBOPTIONS, NETWORK_SUBOPTIONS,
+    MOUNT_SUBOPTIONS, NETWORK_SUBOPTIONS,
     normalize_ports, read_ports, write_ports, normalize_mounts, read_mounts, write_mounts,
-    normalize_networks, read_networks, default_networks)
+    normalize_networks, read_networks, default_networks, networks_match)
 
 MANAGED_LABEL_PREFIX = "flotilla."
 SPEC_HASH_LABEL = "flotilla.spec-hash"
 
 
 class ContainerContext:
-    """What omitted options stand for: the image's config and the engine's defaults."""
+    """What omitted options stand for: the image's config, the engine's defaults, and the rest of the
+    request (the engine fills some options from the image only when others are left out)."""
 
-    def __init__(self, image_config, engine_info):
+    def __init__(self, image_config, engine_info, desired=None):
         self.image = image_config or {}
         self.engine = engine_info or {}
+        self.desired = desired or {}
 
 
 def _config(key, default=None):
@@ -60,17 +64,30 @@ def _argv(value, field):
 
 
 def _command_unset(context):
-    # The engine fills Cmd from the image only when no entrypoint was given (moby's config merge).
+    # moby's config merge: an empty Cmd is taken from the image only when the entrypoint is empty too.
+    if context.desired.get("entrypoint"):
+        return []
     return context.image.get("Cmd") or []
 
 
+def _command_merge(value, context):
+    # command: [] is sent as an empty Cmd, which the engine replaces with the image's.
+    return value or _command_unset(context)
+
+
+def _env_pairs(pairs):
+    return dict(pair.split("=", 1) if "=" in pair else (pair, "") for pair in pairs or [])
+
+
+def _without_image_defaults(actual, image_values, wanted):
+    """What the container has beyond what the image brings (kept where the user named the key)."""
+    return {key: value for key, value in actual.items() if key in wanted or image_values.get(key) != value}
+
+
 def _read_env(inspected, context):
-    pairs = (inspected.get("Config") or {}).get("Env") or []
-    return dict(pair.split("=", 1) if "=" in pair else (pair, "") for pair in pairs)
-
-
-def _image_env(context):
-    return dict(pair.split("=", 1) if "=" in pair else (pair, "") for pair in context.image.get("Env") or [])
+    # The engine merges the user's env over the image's; compare only what the image does not explain.
+    return _without_image_defaults(_env_pairs((inspected.get("Config") or {}).get("Env")),
+                                   _env_pairs(context.image.get("Env")), context.desired.get("env") or {})
 
 
 def _labels_normalize(value, field):
@@ -85,14 +102,9 @@ def _labels_normalize(value, field):
 
 def _read_labels(inspected, context):
     labels = dict((inspected.get("Config") or {}).get("Labels") or {})
-    image_labels = context.image.get("Labels") or {}
-    # Labels the image brings are not the user's to compare; ours are bookkeeping.
-    return {key: value for key, value in labels.items()
-            if key != SPEC_HASH_LABEL and image_labels.get(key) != value}
-
-
-def _restart_normalize(value, field):
-    return value
+    labels.pop(SPEC_HASH_LABEL, None)  # bookkeeping, not the user's
+    # Labels the image brings are not the user's to compare (unless the user sets them too).
+    return _without_image_defaults(labels, context.image.get("Labels") or {}, context.desired.get("labels") or {})
 
 
 def _read_restart(inspected, context):
@@ -110,7 +122,8 @@ def _write_restart(value, payload):
 
 
 def _write_retries(value, payload):
-    payload["host"].setdefault("restart_policy", {"Name": "on-failure"})["MaximumRetryCount"] = value
+    # restart_policy is written first when given; restart_retries: 0 alone must not invent a policy.
+    payload["host"].setdefault("restart_policy", {"Name": "no"})["MaximumRetryCount"] = value
 
 
 def _positive_int(value, field):
@@ -170,19 +183,22 @@ def _caps(value, field):
 def _read_caps(key):
     def read(inspected, context):
         values = (inspected.get("HostConfig") or {}).get(key) or []
-        return sorted({value[4:] if value.startswith("CAP_") else value for value in values})
+        names = {value.upper() for value in values}  # the engine keeps what was sent: sys_time, CAP_NET_ADMIN
+        return sorted({name[4:] if name.startswith("CAP_") else name for name in names})
     return read
 
 
 def _security_opts(value, field):
-    opts = string_list(value, field)
-    for index, opt in enumerate(opts):
+    canonical = set()
+    for index, opt in enumerate(string_list(value, field)):
         if opt != "no-new-privileges" and ("=" not in opt and ":" not in opt):
             raise FleetError("%s[%d]: %r is not a security option such as no-new-privileges or seccomp=unconfined"
                              % (field, index, opt))
-    # no-new-privileges and no-new-privileges:true mean the same to the engine.
-    return sorted({"no-new-privileges" if opt in ("no-new-privileges:true", "no-new-privileges=true") else opt
-                   for opt in opts})
+        # The engine accepts KEY:VALUE and KEY=VALUE alike and keeps what was sent; compare one spelling.
+        opt = re.sub(r"^([^:=]+):", r"\1=", opt)
+        # no-new-privileges and no-new-privileges=true mean the same to the engine.
+        canonical.add("no-new-privileges" if opt == "no-new-privileges=true" else opt)
+    return sorted(canonical)
 
 
 def _read_security_opts(inspected, context):
@@ -219,8 +235,9 @@ def _healthcheck(value, field):
             nanoseconds = parse_duration(value[key], "%s.%s" % (field, key))
             if 0 < nanoseconds < 10 ** 6:
                 raise FleetError("%s.%s: must be at least 1ms, got %r" % (field, key, value[key]))
-            check[api_key] = nanoseconds
-    if value.get("retries") is not None:
+            if nanoseconds:  # 0 means "the default", which is what leaving it out says
+                check[api_key] = nanoseconds
+    if value.get("retries"):
         check["Retries"] = _positive_int(value["retries"], field + ".retries")
     return check
 
@@ -228,6 +245,24 @@ def _healthcheck(value, field):
 def _read_healthcheck(inspected, context):
     check = (inspected.get("Config") or {}).get("Healthcheck")
     return {key: value for key, value in check.items() if value} if check else None
+
+
+def _image_healthcheck(context):
+    return _read_healthcheck({"Config": {"Healthcheck": context.image.get("Healthcheck")}}, context)
+
+
+def _healthcheck_merge(value, context):
+    # moby's config merge: durations and retries left at 0 are taken from the image's healthcheck.
+    merged = dict(_image_healthcheck(context) or {})
+    merged.update(value)
+    return merged
+
+
+def _working_dir(value, field):
+    if not value.startswith("/"):
+        raise FleetError("%s: %r must be an absolute path" % (field, value))
+    # The engine cleans the path (Go's filepath.Clean): /srv/./app/ is kept as /srv/app.
+    return "/" + posixpath.normpath(value).lstrip("/")
 
 
 def _write_healthcheck(value, payload):
@@ -260,43 +295,42 @@ def _bool(key, section):
 
 CONTAINER_OPTIONS = OptionTable([
     Option("image", normalize=lambda value, field: value.strip(), in_hash=True),
-    Option("command", type="raw", normalize=_argv, unset=_command_unset,
+    Option("command", type="raw", normalize=_argv, unset=_command_unset, merge=_command_merge,
            read=_config("Cmd", []), write=_set("command")),
     Option("entrypoint", type="raw", normalize=_argv, unset=_image("Entrypoint", []),
            read=_config("Entrypoint", []), write=_set("entrypoint")),
-    Option("env", type="dict", normalize=string_map, unset=_image_env, read=_read_env,
-           merge=lambda value, context: dict(_image_env(context), **value),
-           write=_set("environment"), compare="strict"),
+    Option("env", type="dict", normalize=string_map, unset=lambda context: {}, read=_read_env,
+           write=_set("environment")),
     Option("labels", type="dict", normalize=_labels_normalize, unset=lambda context: {},
            read=_read_labels, write=_set("labels")),
     Option("ports", type="list", elements="raw", normalize=normalize_ports, unset=lambda context: [],
            read=read_ports, write=write_ports, compare="set"),
     Option("mounts", type="list", elements="dict", suboptions=MOUNT_SUBOPTIONS, normalize=normalize_mounts,
            unset=lambda context: [], read=read_mounts, write=write_mounts, compare="set"),
+    # Options that change in place (update=...) stay out of the spec-hash label: the label cannot change
+    # with them, so they are always compared with what the engine reports.
     Option("networks", type="list", elements="dict", suboptions=NETWORK_SUBOPTIONS,
-           normalize=normalize_networks, unset=default_networks, read=read_networks, compare="set",
-           update="networks"),
+           normalize=normalize_networks, unset=default_networks, read=read_networks, compare=networks_match,
+           update="networks", in_hash=False),
     Option("restart_policy", choices=["no", "always", "on-failure", "unless-stopped"],
-           normalize=_restart_normalize, unset=lambda context: "no", read=_read_restart, write=_write_restart,
-           update="restart_policy"),
+           unset=lambda context: "no", read=_read_restart, write=_write_restart,
+           update="restart_policy", in_hash=False),
     Option("restart_retries", type="int", normalize=_positive_int, unset=lambda context: 0,
-           read=_read_retries, write=_write_retries, update="restart_policy"),
+           read=_read_retries, write=_write_retries, update="restart_policy", in_hash=False),
     Option("healthcheck", type="dict", suboptions=HEALTHCHECK_SUBOPTIONS, normalize=_healthcheck,
-           unset=lambda context: _read_healthcheck({"Config": {"Healthcheck": context.image.get("Healthcheck")}},
-                                                   context),
-           read=_read_healthcheck, write=_write_healthcheck),
+           unset=_image_healthcheck, merge=_healthcheck_merge, read=_read_healthcheck, write=_write_healthcheck),
     Option("cpus", type="float", normalize=_cpus, unset=lambda context: None,
-           read=_read_cpus, write=_write_cpus, update="nano_cpus"),
+           read=_read_cpus, write=_write_cpus, update="nano_cpus", in_hash=False),
     Option("memory", normalize=_memory_limit, unset=lambda context: None,
-           read=_read_limit("Memory"), write=_set("mem_limit", "host"), update="mem_limit"),
+           read=_read_limit("Memory"), write=_set("mem_limit", "host"), update="mem_limit", in_hash=False),
     Option("memory_reservation", normalize=_limit, unset=lambda context: None,
            read=_read_limit("MemoryReservation"), write=_set("mem_reservation", "host"),
-           update="mem_reservation"),
-    Option("pids_limit", type="int", normalize=lambda value, field: _limit(value, field),
+           update="mem_reservation", in_hash=False),
+    Option("pids_limit", type="int", normalize=_limit,
            unset=lambda context: None, read=_read_limit("PidsLimit"), write=_set("pids_limit", "host"),
-           update="pids_limit"),
+           update="pids_limit", in_hash=False),
     Option("user", unset=_image("User", ""), read=_config("User", ""), write=_set("user")),
-    Option("working_dir", unset=_image("WorkingDir", ""), read=_config("WorkingDir", ""),
+    Option("working_dir", normalize=_working_dir, unset=_image("WorkingDir", ""), read=_config("WorkingDir", ""),
            write=_set("working_dir")),
     Option("hostname", read=_config("Hostname"), write=_set("hostname")),
     Option("read_only", type="bool", unset=lambda context: False, read=_bool("ReadonlyRootfs", "HostConfig"),
@@ -310,8 +344,10 @@ CONTAINER_OPTIONS = OptionTable([
     Option("security_opts", type="list", elements="str", normalize=_security_opts, unset=lambda context: [],
            read=_read_security_opts, write=_set("security_opt", "host")),
     Option("log_driver", unset=_log_unset, read=_read_log_driver, write=_write_log("Type")),
-    # Left out, the engine's default log-opts (daemon.json) apply: no opinion.
-    Option("log_options", type="dict", normalize=string_map,
+    # Left out, the engine's default log-opts (daemon.json) apply: no opinion. Given, the engine still
+    # adds its default log-opts for the default driver (max-file next to the user's max-size), and the
+    # API does not tell which: only the options the user names are compared.
+    Option("log_options", type="dict", normalize=string_map, compare="subset",
            read=_read_log_options, write=_write_log("Config")),
     Option("stop_signal", unset=_image("StopSignal", NO_OPINION), read=_config("StopSignal"),
            write=_set("stop_signal")),

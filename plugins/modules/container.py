@@ -18,7 +18,7 @@ description:
     and puts the old one back if creating fails. Named volumes are never removed.
   - To converge many containers in one task, in parallel, use M(flotilla.fleet.containers).
 author:
-  - Flotilla developers
+  - Flotilla developers (@flotilla)
 extends_documentation_fragment:
   - flotilla.fleet.docker
   - flotilla.fleet.container
@@ -52,7 +52,7 @@ EXAMPLES = r"""
     security_opts: [no-new-privileges]
     cap_drop: [ALL]
     healthcheck:
-      test: python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000')"
+      test: python3 -c "import socket; socket.create_connection(('127.0.0.1', 8000), 2)"
       interval: 5s
       retries: 3
     state: healthy

@@ -16,7 +16,7 @@ description:
   - One API call lists the containers this collection manages, so unchanged containers cost no further call.
   - A container that fails does not hide the others' results; the task fails after all were tried.
 author:
-  - Flotilla developers
+  - Flotilla developers (@flotilla)
 extends_documentation_fragment:
   - flotilla.fleet.docker
 attributes:

@@ -1,0 +1,98 @@
+# Copyright (c) Flotilla developers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a container runs and how it is doing: image resolution, run state and health.
+
+Works on both shapes the engine returns: an inspect result (State is a dict) and a list entry
+(State is a string, health only in Status).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+
+_IMAGE_ID_RE = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
+
+
+class ImageCache:
+    """Inspect each image once per task, however many containers use it (thread-safe)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self._images = {}
+        self._lock = threading.Lock()
+
+    def get(self, reference, pull, check_mode):
+        with self._lock:
+            if reference not in self._images:
+                self._images[reference] = self._resolve(reference, pull, check_mode)
+            return self._images[reference]
+
+    def _resolve(self, reference, pull, check_mode):
+        image = self.engine.inspect_or_none(self.engine.api.inspect_image, "image", reference)
+        if image is not None:
+            return image
+        # An image ID names content that only exists where it was built or loaded: there is nothing to pull.
+        pullable = pull == "missing" and not _IMAGE_ID_RE.match(reference)
+        if pullable and check_mode:
+            return None  # would be pulled; the plan says "created" / "recreated"
+        if pullable:
+            with self.engine.action("pull", "image", reference):
+                self.engine.api.pull(reference)  # the SDK splits name, tag and @digest itself
+            image = self.engine.inspect_or_none(self.engine.api.inspect_image, "image", reference)
+            if image is not None:
+                return image
+        if _IMAGE_ID_RE.match(reference):
+            hint = "an image ID cannot be pulled"
+        elif pull == "never":
+            hint = "pull is never"
+        else:
+            hint = "pulling it did not bring it"
+        raise FleetError("Image %s is not present on %s (%s); load it with flotilla.fleet.image"
+                         % (reference, self.engine.name, hint))
+
+
+def state_of(container):
+    state = container.get("State")
+    return state if isinstance(state, str) else (state or {}).get("Status")
+
+
+def health_of(container):
+    state = container.get("State")
+    if isinstance(state, dict):
+        return ((state.get("Health") or {}).get("Status")) or None
+    status = container.get("Status") or ""
+    for health in ("healthy", "unhealthy", "starting"):
+        if "(%s)" % health in status or "(health: %s)" % health in status:
+            return health
+    return None
+
+
+def has_healthcheck(container):
+    test = ((container.get("Config") or {}).get("Healthcheck") or {}).get("Test")
+    return bool(test) and test != ["NONE"]
+
+
+def wait_healthy(engine, name, container, timeout, inspect):
+    """Poll until the healthcheck passes; fail with the last check's output when it does not in time."""
+    if not has_healthcheck(container):
+        raise FleetError("Container %s on %s: state healthy needs a healthcheck; set healthcheck or use an "
+                         "image that defines one" % (name, engine.name))
+    deadline = time.monotonic() + timeout
+    while True:
+        health = health_of(container)
+        if health == "healthy":
+            return container
+        if state_of(container) != "running":
+            raise FleetError("Container %s on %s stopped (%s, exit code %s) while waiting for it to become healthy"
+                             % (name, engine.name, state_of(container), container["State"].get("ExitCode")))
+        if time.monotonic() >= deadline:
+            log = ((container["State"].get("Health") or {}).get("Log") or [{}])[-1]
+            raise FleetError("Container %s on %s is not healthy after %s s (health: %s; last check: exit %s: %s)"
+                             % (name, engine.name, timeout, health, log.get("ExitCode"),
+                                (log.get("Output") or "").strip()[:200] or "no output"))
+        time.sleep(0.25)
+        container = inspect()
