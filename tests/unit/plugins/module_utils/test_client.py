@@ -1,0 +1,122 @@
+"""The client layer (_client.py): connection settings, error wording, FleetModule.run."""
+
+import json
+from unittest.mock import Mock
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+from docker.errors import APIError, NotFound
+from requests.exceptions import ConnectionError as RequestsConnectionError
+
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import (
+    DEFAULT_DOCKER_HOST, Engine, FleetError, FleetModule, connect, describe_error, resolve_connection)
+
+
+def test_defaults_to_the_local_socket_without_tls():
+    settings = resolve_connection({}, environ={})
+    assert (settings.base_url, settings.tls, settings.verify, settings.timeout, settings.api_version) == \
+        (DEFAULT_DOCKER_HOST, False, True, 60, "auto")
+
+
+def test_options_win_over_the_environment():
+    environ = {"DOCKER_HOST": "unix:///env.sock", "DOCKER_TIMEOUT": "5", "DOCKER_API_VERSION": "1.40"}
+    assert resolve_connection({}, environ).base_url == "unix:///env.sock"
+    assert resolve_connection({}, environ).timeout == 5
+    settings = resolve_connection({"docker_host": "unix:///opt.sock", "timeout": 9, "api_version": "1.41"}, environ)
+    assert (settings.base_url, settings.timeout, settings.api_version) == ("unix:///opt.sock", 9, "1.41")
+
+
+def test_tcp_means_verified_tls_by_default(tmp_path):
+    for name in ("ca.pem", "cert.pem", "key.pem"):
+        (tmp_path / name).write_text("x")
+    settings = resolve_connection({"docker_host": "tcp://node1:2376"}, {"DOCKER_CERT_PATH": str(tmp_path)})
+    assert settings.tls and settings.verify
+    assert settings.ca_path == str(tmp_path / "ca.pem") and settings.client_key == str(tmp_path / "key.pem")
+    assert not resolve_connection({"docker_host": "tcp://n:2376"}, {"DOCKER_TLS_VERIFY": "0"}).verify
+
+
+@pytest.mark.parametrize("params, environ, message", [
+    ({"docker_host": "node1:2376"}, {},
+     "docker_host: 'node1:2376' is not a Docker endpoint (use unix://PATH, tcp://HOST:PORT or ssh://USER@HOST)"),
+    ({"tls": True}, {}, "tls: TLS applies to tcp:// endpoints, not to unix:///var/run/docker.sock"),
+    ({"timeout": 0}, {}, "timeout: must be a positive number of seconds, got 0"),
+    ({"docker_host": "tcp://n:2376", "ca_path": "/nonexistent/ca.pem"}, {},
+     "ca_path: file /nonexistent/ca.pem does not exist"),
+    ({"client_cert": "/c.pem"}, {}, "client_cert and client_key: give both or neither (found only client_cert)"),
+])
+def test_bad_connection_settings_name_the_option(params, environ, message):
+    with pytest.raises(FleetError) as error:
+        resolve_connection(params, environ)
+    assert str(error.value) == message
+
+
+def test_describe_error_prefers_the_engines_words():
+    response = Mock(status_code=409, reason="Conflict", url="http://x/containers/create")
+    assert describe_error(APIError("409 Client Error", response=response, explanation=b"name in use")) == "name in use"
+    assert describe_error(RequestsConnectionError("refused")) == "refused"
+    assert describe_error(OSError()) == "OSError"
+
+
+def _engine(api=None):
+    return Engine(resolve_connection({}, environ={}), api=api or Mock())
+
+
+def test_action_wraps_docker_and_transport_errors_with_what_failed():
+    engine = _engine()
+    for exc in (NotFound("gone", explanation="No such container: web"), RequestsConnectionError("refused"),
+                FileNotFoundError(2, "No such file or directory")):
+        with pytest.raises(FleetError) as error:
+            with engine.action("start", "container", "web"):
+                raise exc
+        assert str(error.value).startswith("Failed to start container web on unix:///var/run/docker.sock: ")
+    with pytest.raises(FleetError, match="^Failed to start container web on unix:///var/run/docker.sock: "
+                                         "No such container: web$"):
+        with engine.action("start", "container", "web"):
+            raise NotFound("gone", explanation="No such container: web")
+
+
+def test_action_passes_fleet_errors_and_bugs_through():
+    engine = _engine()
+    with pytest.raises(FleetError, match="^memory: bad$"):
+        with engine.action("create", "container", "web"):
+            raise FleetError("memory: bad")
+    with pytest.raises(KeyError):
+        with engine.action("create", "container", "web"):
+            raise KeyError("bug")
+
+
+def test_inspect_or_none_and_cached_info():
+    api = Mock()
+    api.inspect_container.side_effect = NotFound("no")
+    api.info.return_value = {"LoggingDriver": "json-file"}
+    engine = _engine(api)
+    assert engine.inspect_or_none(api.inspect_container, "container", "web") is None
+    assert engine.info() == engine.info() == {"LoggingDriver": "json-file"}
+    api.info.assert_called_once_with()
+
+
+def test_connect_to_a_missing_socket_says_where():
+    with pytest.raises(FleetError, match=r"^Failed to connect to the Docker engine at unix:///nonexistent/docker.sock: "):
+        connect(resolve_connection({"docker_host": "unix:///nonexistent/docker.sock"}, environ={}))
+
+
+def _run_module(args, work, capsys):
+    with patch_module_args(args):
+        module = FleetModule({"name": {"type": "str"}}, supports_check_mode=True)
+        with pytest.raises(SystemExit):
+            module.run(work)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_run_turns_a_fleet_error_into_one_failure(capsys):
+    def work(module):
+        raise FleetError("name: %s is not valid" % module.params["name"])
+    result = _run_module({"name": "x y"}, work, capsys)
+    assert result["failed"] and result["msg"] == "name: x y is not valid"
+
+
+def test_run_returns_results_and_fails_on_a_failed_result(capsys):
+    assert _run_module({"name": "a"}, lambda module: {"changed": True, "thing": 1}, capsys)["thing"] == 1
+    result = _run_module({}, lambda module: {"changed": True, "failed": True, "msg": "1 of 2 failed", "items": [1]},
+                         capsys)
+    assert result["failed"] and result["msg"] == "1 of 2 failed" and result["items"] == [1] and result["changed"]

@@ -1,0 +1,152 @@
+"""The option-table machinery and the shared normalisers (_options.py)."""
+
+import pytest
+from hypothesis import given, strategies as st
+
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._options import (
+    NO_OPINION, Option, OptionTable, parse_duration, parse_size, string_list, string_map)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (1048576, 1048576), ("512", 512), ("512b", 512), ("1k", 1024), ("64m", 64 * 1024 ** 2),
+    ("64M", 64 * 1024 ** 2), ("1g", 1024 ** 3), ("1.5GiB", int(1.5 * 1024 ** 3)), ("2MB", 2 * 1024 ** 2),
+    (" 3 m ", 3 * 1024 ** 2), ("1t", 1024 ** 4), (0, 0),
+])
+def test_parse_size(value, expected):
+    assert parse_size(value, "memory") == expected
+
+
+@pytest.mark.parametrize("value, message", [
+    ("lots", "memory: cannot parse 'lots' as a size (use bytes or a number with k, m, g or t, e.g. 512m)"),
+    ("1x", "memory: cannot parse '1x' as a size (use bytes or a number with k, m, g or t, e.g. 512m)"),
+    ("-5m", "memory: cannot parse '-5m' as a size (use bytes or a number with k, m, g or t, e.g. 512m)"),
+    (-5, "memory: must not be negative, got -5"),
+    (True, "memory: expected a size such as 512m or 1g, got True"),
+])
+def test_parse_size_errors_name_the_field(value, message):
+    with pytest.raises(FleetError) as error:
+        parse_size(value, "memory")
+    assert str(error.value) == message
+
+
+@given(st.integers(min_value=0, max_value=2 ** 50), st.sampled_from(["", "k", "m", "g"]))
+def test_parse_size_units_are_powers_of_1024(number, unit):
+    factor = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[unit]
+    assert parse_size("%d%s" % (number, unit), "size") == number * factor
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("30s", 30 * 10 ** 9), ("1m30s", 90 * 10 ** 9), ("500ms", 500 * 10 ** 6), ("1h", 3600 * 10 ** 9),
+    ("2us", 2000), ("7ns", 7), (5, 5 * 10 ** 9), (0.5, 5 * 10 ** 8), ("10", 10 * 10 ** 9), ("1.5s", 15 * 10 ** 8),
+])
+def test_parse_duration(value, expected):
+    assert parse_duration(value, "healthcheck.interval") == expected
+
+
+@pytest.mark.parametrize("value, message", [
+    ("5 parsecs", "healthcheck.interval: cannot parse '5 parsecs' as a duration (use e.g. 30s, 1m30s, 500ms)"),
+    ("1m 30s", "healthcheck.interval: cannot parse '1m 30s' as a duration (use e.g. 30s, 1m30s, 500ms)"),
+    ("s", "healthcheck.interval: cannot parse 's' as a duration (use e.g. 30s, 1m30s, 500ms)"),
+    (-1, "healthcheck.interval: must not be negative, got -1"),
+    (False, "healthcheck.interval: expected a duration such as 30s or 1m30s, got False"),
+])
+def test_parse_duration_errors(value, message):
+    with pytest.raises(FleetError) as error:
+        parse_duration(value, "healthcheck.interval")
+    assert str(error.value) == message
+
+
+def test_string_map_stringifies_numbers_and_none():
+    assert string_map({"A": 1, "B": 1.5, "C": None, "D": "x"}, "env") == {"A": "1", "B": "1.5", "C": "", "D": "x"}
+
+
+@pytest.mark.parametrize("value, message", [
+    ({"DEBUG": True}, "env.DEBUG: True is a boolean; quote it ('true') so the value is exact"),
+    ({"DEBUG": False}, "env.DEBUG: False is a boolean; quote it ('false') so the value is exact"),
+    ({"NESTED": {"a": 1}}, "env.NESTED: expected a string, got a dict"),
+    (["A=1"], "env: expected a dictionary, got ['A=1']"),
+])
+def test_string_map_errors(value, message):
+    with pytest.raises(FleetError) as error:
+        string_map(value, "env")
+    assert str(error.value) == message
+
+
+def test_string_list():
+    assert string_list(["a", "b"], "caps") == ["a", "b"]
+    with pytest.raises(FleetError, match=r"^caps\[1\]: expected a string, got 3$"):
+        string_list(["a", 3], "caps")
+    with pytest.raises(FleetError, match=r"^caps: expected a list, got 'a'$"):
+        string_list("a", "caps")
+
+
+def test_option_compare_modes():
+    assert Option("x").equal(NO_OPINION, "anything")
+    assert Option("x").equal([1, 2], [1, 2]) and not Option("x").equal([1, 2], [2, 1])
+    assert Option("x", compare="set").equal([{"a": 1}, {"b": 2}], [{"b": 2}, {"a": 1}])
+    assert not Option("x", compare="set").equal([{"a": 1}], [{"a": 1}, {"b": 2}])
+    subset = Option("x", compare="subset")
+    assert subset.equal({"max-size": "5m"}, {"max-size": "5m", "max-file": "3"})
+    assert not subset.equal({"max-size": "5m"}, {"max-size": "10m", "max-file": "3"})
+    assert subset.equal({}, None) and not subset.equal({"a": "1"}, None)
+
+
+def test_argument_spec_is_generated_from_the_table():
+    table = OptionTable([Option("memory"), Option("caps", type="list", elements="str"),
+                         Option("mode", choices=["a", "b"], aliases=["m"]), Option("secret", no_log=True),
+                         Option("sub", type="dict", suboptions={"x": {"type": "int"}})])
+    assert table.argument_spec() == {
+        "memory": {"type": "str"}, "caps": {"type": "list", "elements": "str"},
+        "mode": {"type": "str", "choices": ["a", "b"], "aliases": ["m"]}, "secret": {"type": "str", "no_log": True},
+        "sub": {"type": "dict", "options": {"x": {"type": "int"}}},
+    }
+
+
+def _table():
+    return OptionTable([
+        Option("memory", normalize=parse_size, unset=lambda context: None,
+               read=lambda inspected, context: inspected.get("Memory") or None, update="mem"),
+        Option("user", unset=lambda context: context["user"], read=lambda inspected, context: inspected["User"]),
+        Option("name_only", in_hash=False),
+        Option("env", type="dict", normalize=string_map, unset=lambda context: {},
+               merge=lambda value, context: dict(context["env"], **value),
+               read=lambda inspected, context: inspected["Env"]),
+    ])
+
+
+def test_normalize_effective_differences_diff():
+    table = _table()
+    desired = table.normalize({"memory": "64m", "user": None, "env": {"A": 1}}, "containers[0].")
+    assert desired == {"memory": 64 * 1024 ** 2, "env": {"A": "1"}}
+    context = {"user": "nobody", "env": {"PATH": "/bin"}}
+    effective = table.effective(desired, context)
+    assert effective == {"memory": 64 * 1024 ** 2, "user": "nobody", "name_only": NO_OPINION,
+                         "env": {"PATH": "/bin", "A": "1"}}
+    actual = table.actual({"Memory": 0, "User": "root", "Env": {"PATH": "/bin", "A": "1"}}, context)
+    assert actual == {"memory": None, "user": "root", "env": {"PATH": "/bin", "A": "1"}}
+    changes = table.differences(effective, actual)
+    assert changes == ["memory", "user"]
+    assert table.diff(changes, effective, actual) == {"before": {"memory": None, "user": "root"},
+                                                      "after": {"memory": 64 * 1024 ** 2, "user": "nobody"}}
+
+
+def test_normalize_errors_carry_the_prefix():
+    with pytest.raises(FleetError, match=r"^containers\[2\]\.memory: cannot parse"):
+        _table().normalize({"memory": "lots"}, "containers[2].")
+
+
+@given(st.dictionaries(st.sampled_from(["memory", "user", "name_only", "env"]), st.text(max_size=8)))
+def test_fingerprint_ignores_key_order_and_options_kept_out_of_it(values):
+    table = _table()
+    reordered = dict(reversed(list(values.items())))
+    assert table.fingerprint(values) == table.fingerprint(reordered)
+    with_unhashed = dict(values, name_only="changes nothing")
+    assert table.fingerprint(with_unhashed) == table.fingerprint({k: v for k, v in values.items() if k != "name_only"})
+
+
+def test_fingerprint_changes_with_any_hashed_value():
+    table = _table()
+    assert table.fingerprint({"user": "a"}) != table.fingerprint({"user": "b"})
+    assert table.fingerprint({"user": "a"}) != table.fingerprint({"user": "a", "memory": 1})
+    assert table.fingerprint({"user": "a"}, extra={"x": 1}) != table.fingerprint({"user": "a"})
