@@ -24,7 +24,8 @@ description:
   - "B(Stability): replicas already running (from facts or C(flotilla_current)) stay where they
     are while they still pass the hard filters (pause keeps them, drain and unreachable move
     them); they count with their service's current request, since a redeploy applies it.
-    Containers that belong to no requested service count with what the facts report. Scaling a service moves no other replica. O(rebalance) moves up to O(max_moves)
+    Containers that belong to no requested service count with what the facts report.
+    Scaling a service moves no other replica. O(rebalance) moves up to O(max_moves)
     replicas, each time the one that improves the placement most."
   - "B(Host data), per host: C(flotilla_host_info) is the registered result of
     M(flotilla.fleet.host_info) with this shape -
