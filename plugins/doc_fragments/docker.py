@@ -12,6 +12,8 @@ options:
   docker_host:
     description:
       - The Docker engine to talk to, as C(unix://PATH), C(tcp://HOST:PORT) or C(ssh://USER@HOST).
+      - C(ssh://) uses the C(paramiko) Python package when it is installed, otherwise the C(ssh) command
+        (with the user's SSH configuration and agent).
       - When left out, the E(DOCKER_HOST) environment variable is used, then C(unix:///var/run/docker.sock).
       - Set it once for all modules with C(module_defaults) and the C(group/flotilla.fleet.docker) action group.
     type: str

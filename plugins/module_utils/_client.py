@@ -145,6 +145,17 @@ def describe_error(exc):
     return str(exc) or exc.__class__.__name__
 
 
+def use_ssh_cli(base_url):
+    """ssh:// goes through paramiko when it is installed, else through the system's ssh command."""
+    if not base_url.startswith("ssh://"):
+        return False
+    try:
+        import paramiko  # noqa: F401  pylint: disable=unused-import
+    except ImportError:
+        return True
+    return False
+
+
 def connect(settings):
     """A low-level docker.APIClient for the settings (the high-level client adds nothing we need)."""
     problem = sdk_problem()
@@ -160,7 +171,8 @@ def connect(settings):
     try:
         # Negotiation is deferred until trust_env is off (below), so it is not made with the wrong CA.
         api = docker.APIClient(base_url=settings.base_url, version=MIN_API_VERSION if negotiate else settings.api_version,
-                               timeout=settings.timeout, tls=tls_config, use_ssh_client=False)
+                               timeout=settings.timeout, tls=tls_config,
+                               use_ssh_client=use_ssh_cli(settings.base_url))
         # requests would let REQUESTS_CA_BUNDLE override the engine's CA (docker/docker-py#2433): the
         # connection's own TLS settings must win, and engine traffic never goes through an HTTP proxy.
         api.trust_env = False

@@ -9,7 +9,7 @@ from docker.errors import APIError, NotFound
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import (
-    DEFAULT_DOCKER_HOST, Engine, FleetError, FleetModule, connect, describe_error, resolve_connection)
+    DEFAULT_DOCKER_HOST, Engine, FleetError, FleetModule, connect, describe_error, resolve_connection, use_ssh_cli)
 
 
 def test_defaults_to_the_local_socket_without_tls():
@@ -120,3 +120,19 @@ def test_run_returns_results_and_fails_on_a_failed_result(capsys):
     result = _run_module({}, lambda module: {"changed": True, "failed": True, "msg": "1 of 2 failed", "items": [1]},
                          capsys)
     assert result["failed"] and result["msg"] == "1 of 2 failed" and result["items"] == [1] and result["changed"]
+
+
+def test_ssh_uses_the_ssh_command_when_paramiko_is_missing(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_paramiko(name, *args, **kwargs):
+        if name == "paramiko":
+            raise ImportError("No module named 'paramiko'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_paramiko)
+    assert use_ssh_cli("ssh://deploy@node1") is True
+    assert use_ssh_cli("tcp://node1:2376") is False
+    assert use_ssh_cli("unix:///var/run/docker.sock") is False
