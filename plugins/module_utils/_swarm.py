@@ -198,9 +198,18 @@ class SwarmConverger:
             return self._membership_result(request, action, {"LocalNodeState": "active"}, diff, role=role)
         api = self.engine.api
         if request.join_addresses:
-            with self.engine.action("join", "swarm", "via %s" % ", ".join(request.join_addresses)):
-                api.join_swarm(request.join_addresses, request.join_token.strip(),
-                               listen_addr=request.listen_addr, advertise_addr=request.advertise_addr)
+            token = request.join_token.strip()
+            try:
+                with self.engine.action("join", "swarm", "via %s" % ", ".join(request.join_addresses)):
+                    api.join_swarm(request.join_addresses, token,
+                                   listen_addr=request.listen_addr, advertise_addr=request.advertise_addr)
+            except FleetError as exc:
+                # The engine quotes the token's CA digest when it does not match; no part of a token is shown.
+                message = str(exc)
+                for part in token.split("-"):
+                    if len(part) >= 20:  # the CA digest and the secret; not SWMTKN or the version
+                        message = message.replace(part, "<part of join_token>")
+                raise FleetError(message)
         else:
             with self.engine.action("initialize", "swarm", "on this engine"):
                 api.init_swarm(advertise_addr=request.advertise_addr, listen_addr=request.listen_addr)

@@ -58,7 +58,7 @@ options:
       - The join token, as C(docker swarm join-token -q manager) or C(worker) prints it, or as
         RV(swarm.join_tokens) returns it. Its kind decides the role the engine joins with, so it must match
         O(role).
-      - A secret. It is not logged, and failure messages never quote it.
+      - A secret. It is not logged, and failure messages never quote it, or any part of it.
     type: str
   role:
     description:

@@ -175,6 +175,17 @@ def test_stuck_states_and_worker_tokens_fail():
                                  % ENGINE)
 
 
+def test_a_join_failure_never_shows_any_part_of_the_token():
+    engine, api = engine_with(INACTIVE)
+    api.join_swarm.side_effect = APIError("500", explanation="remote CA does not match fingerprint. Expected: "
+                                          + "3" * 50)
+    with pytest.raises(FleetError) as caught:
+        SwarmConverger(engine, False).converge(SwarmRequest(params(join_addresses=["10.0.0.1"], join_token=TOKEN,
+                                                                   role="worker")))
+    assert str(caught.value) == ("Failed to join swarm via 10.0.0.1 on %s: remote CA does not match fingerprint. "
+                                 "Expected: <part of join_token>" % ENGINE)
+
+
 def test_engine_errors_name_the_action():
     engine, api = engine_with(INACTIVE)
     api.init_swarm.side_effect = APIError("500", explanation="could not choose an IP address to advertise")
