@@ -156,10 +156,13 @@ def read_archive(path):
 
 
 def _member_bytes(archive, path, name):
-    try:
-        member = archive.extractfile(name)
-    except KeyError:
-        member = None
+    member = None
+    for candidate in (name, "./" + name):  # archives repacked with tar -C dir . name their members ./x
+        try:
+            member = archive.extractfile(candidate)
+            break
+        except KeyError:
+            continue
     if member is None:
         raise FleetError("load_path: %s has no %s; is it a docker save archive?" % (path, name))
     return member.read()

@@ -1,6 +1,7 @@
 """flotilla.fleet.image: references, archives, validation and the converger against a mocked engine."""
 
 import gzip
+import io
 import importlib.util
 import json
 import socket
@@ -84,6 +85,16 @@ def test_read_archive_compressed(tmp_path):
     assert read_archive(path) == [(described[0]["id"], ["one:latest"])]
 
 
+def test_read_archive_repacked_with_dot_slash_names(tmp_path):
+    data, described = make_archive.build([("one", ["t/one:1"])])
+    with tarfile.open(fileobj=io.BytesIO(data)) as source, tarfile.open(tmp_path / "r.tar", "w") as out:
+        for member in source.getmembers():
+            content = source.extractfile(member).read()
+            member.name = "./" + member.name
+            out.addfile(member, io.BytesIO(content))
+    assert read_archive(str(tmp_path / "r.tar")) == [(described[0]["id"], ["t/one:1"])]
+
+
 def test_read_archive_missing_file_names_the_module_host(tmp_path):
     with pytest.raises(FleetError) as caught:
         read_archive(str(tmp_path / "nope.tar"))
@@ -104,7 +115,7 @@ def _tar(path, members):
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
-            tar.addfile(info, __import__("io").BytesIO(data))
+            tar.addfile(info, io.BytesIO(data))
     return str(path)
 
 
