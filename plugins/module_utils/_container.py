@@ -126,8 +126,10 @@ class ContainerConverger:
         diff = {"before": {"state": "absent"}, "after": dict(request.desired, state=request.state)}
         if self.check_mode:
             return self._result(request, None, "created", diff)
-        container = self._create(request, effective)
-        if request.state in RUNNING_STATES:
+        starting = request.state in RUNNING_STATES
+        # When it starts at once, the inspect after the start is the one that tells anything.
+        container = self._create(request, effective, inspect=not starting)
+        if starting:
             container = self._start(request, container)
         if request.state == "healthy":
             container = self._wait_healthy(request, container)
@@ -184,7 +186,7 @@ class ContainerConverger:
         with self.engine.action("inspect", KIND, request.name):
             return self.engine.api.inspect_container(container_id)
 
-    def _create(self, request, effective, name=None):
+    def _create(self, request, effective, inspect=True):
         api = self.engine.api
         payload = {"config": {}, "host": {}}
         for option in CONTAINER_OPTIONS.options:
@@ -203,7 +205,7 @@ class ContainerConverger:
             first = networks[0]
             networking = api.create_networking_config({first["name"]: api.create_endpoint_config(
                 aliases=first["aliases"] or None, ipv4_address=first["ipv4_address"])})
-            created = api.create_container(request.desired["image"], name=name or request.name,
+            created = api.create_container(request.desired["image"], name=request.name,
                                            host_config=host_config, networking_config=networking,
                                            **payload["config"])
         try:
@@ -215,7 +217,7 @@ class ContainerConverger:
             with self.engine.action("remove incomplete", KIND, request.name):
                 api.remove_container(created["Id"], force=True, v=False)
             raise
-        return self._inspect(request, created["Id"])
+        return self._inspect(request, created["Id"]) if inspect else created
 
     def _connect(self, request, container_id, network):
         with self.engine.action("connect to network %s" % network["name"], KIND, request.name):
