@@ -241,6 +241,19 @@ class FleetModule:
             self._engine = Engine(resolve_connection(self.params))
         return self._engine
 
+    def converge(self, request_class, converger_class, result_key):
+        """The body of a one-resource module: validate the options into a request (before any engine
+        call), converge it, and report the result under result_key (a name, or a function of the request)."""
+        def work(module):
+            request = request_class(module.params)
+            result = converger_class(module.engine, module.check_mode).converge(request)
+            key = result_key(request) if callable(result_key) else result_key
+            output = {"changed": result["changed"], key: result}
+            if "diff" in result:
+                output["diff"] = result.pop("diff")
+            return output
+        self.run(work)
+
     def run(self, work):
         """Call work(self) -> result dict; every FleetError becomes one clear failure."""
         try:

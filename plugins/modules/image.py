@@ -166,17 +166,8 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._image import (
     ImageConverger, ImageRequest, image_argument_spec)
 
 
-def converge(module):
-    request = ImageRequest(module.params)
-    result = ImageConverger(module.engine, module.check_mode).converge(request)
-    output = {"changed": result["changed"], "image": result}
-    if "diff" in result:
-        output["diff"] = result.pop("diff")
-    return output
-
-
 def main():
-    FleetModule(image_argument_spec(), supports_check_mode=True).run(converge)
+    FleetModule(image_argument_spec(), supports_check_mode=True).converge(ImageRequest, ImageConverger, "image")
 
 
 if __name__ == "__main__":

@@ -321,17 +321,8 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._network import (
     NetworkConverger, NetworkRequest, network_argument_spec)
 
 
-def converge(module):
-    request = NetworkRequest(module.params)
-    result = NetworkConverger(module.engine, module.check_mode).converge(request)
-    output = {"changed": result["changed"], "network": result}
-    if "diff" in result:
-        output["diff"] = result.pop("diff")
-    return output
-
-
 def main():
-    FleetModule(network_argument_spec(), supports_check_mode=True).run(converge)
+    FleetModule(network_argument_spec(), supports_check_mode=True).converge(NetworkRequest, NetworkConverger, "network")
 
 
 if __name__ == "__main__":

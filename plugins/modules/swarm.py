@@ -224,17 +224,10 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._swarm import (
     SwarmConverger, SwarmRequest, swarm_argument_spec)
 
 
-def converge(module):
-    request = SwarmRequest(module.params)
-    result = SwarmConverger(module.engine, module.check_mode).converge(request)
-    output = {"changed": result["changed"], "node" if request.node is not None else "swarm": result}
-    if "diff" in result:
-        output["diff"] = result.pop("diff")
-    return output
-
-
 def main():
-    FleetModule(swarm_argument_spec(), supports_check_mode=True).run(converge)
+    # With node, the task is about that node; without, about this engine's membership.
+    FleetModule(swarm_argument_spec(), supports_check_mode=True).converge(
+        SwarmRequest, SwarmConverger, lambda request: "swarm" if request.node is None else "node")
 
 
 if __name__ == "__main__":

@@ -179,17 +179,8 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._volume import (
     VolumeConverger, VolumeRequest, volume_argument_spec)
 
 
-def converge(module):
-    request = VolumeRequest(module.params)
-    result = VolumeConverger(module.engine, module.check_mode).converge(request)
-    output = {"changed": result["changed"], "volume": result}
-    if "diff" in result:
-        output["diff"] = result.pop("diff")
-    return output
-
-
 def main():
-    FleetModule(volume_argument_spec(), supports_check_mode=True).run(converge)
+    FleetModule(volume_argument_spec(), supports_check_mode=True).converge(VolumeRequest, VolumeConverger, "volume")
 
 
 if __name__ == "__main__":

@@ -122,6 +122,50 @@ def test_run_returns_results_and_fails_on_a_failed_result(capsys):
     assert result["failed"] and result["msg"] == "1 of 2 failed" and result["items"] == [1] and result["changed"]
 
 
+class _Request:
+    def __init__(self, params):
+        if params["name"] == "bad":
+            raise FleetError("name: bad is not a valid name")
+        self.name = params["name"]
+
+
+class _Converger:
+    calls = []
+
+    def __init__(self, engine, check_mode):
+        self.check_mode = check_mode
+
+    def converge(self, request):
+        self.calls.append(request.name)
+        return {"name": request.name, "changed": True, "action": "created",
+                "diff": {"before": {}, "after": {"name": request.name}}}
+
+
+def _converge_module(args, capsys, result_key="thing"):
+    with patch_module_args(args):
+        module = FleetModule({"name": {"type": "str"}}, supports_check_mode=True)
+        module._engine = Mock()  # the request is built before the engine is needed
+        with pytest.raises(SystemExit):
+            module.converge(_Request, _Converger, result_key)
+    return json.loads(capsys.readouterr().out)
+
+
+def test_converge_reports_the_result_under_its_key_with_the_diff_beside(capsys):
+    result = _converge_module({"name": "web", "_ansible_check_mode": True}, capsys)
+    assert result["changed"] is True
+    assert result["thing"] == {"name": "web", "changed": True, "action": "created"}
+    assert result["diff"] == {"before": {}, "after": {"name": "web"}}
+    keyed = _converge_module({"name": "db"}, capsys, lambda request: "node-" + request.name)
+    assert keyed["node-db"]["name"] == "db"
+
+
+def test_converge_fails_on_bad_input_before_converging(capsys):
+    _Converger.calls.clear()
+    result = _converge_module({"name": "bad"}, capsys)
+    assert result["failed"] and result["msg"] == "name: bad is not a valid name"
+    assert _Converger.calls == []
+
+
 def test_ssh_uses_the_ssh_command_when_paramiko_is_missing(monkeypatch):
     import builtins
 
