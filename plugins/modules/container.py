@@ -10,9 +10,10 @@ short_description: Converge one Docker container
 version_added: 0.1.0
 description:
   - Creates, updates, recreates, starts, stops or removes one container so that it matches the options given.
-  - Idempotent by design. A hash of the requested options is stored in the C(flotilla.spec-hash) label, so an
-    unchanged container is recognised from one API call. When the hash differs, every option is compared with
-    what the engine reports, ignoring what the engine or the image fills in by default.
+  - Idempotent by design. A hash of the requested options is stored in the C(flotilla.spec-hash) label, so the
+    options fixed at creation are known to be unchanged from one inspect; the options that change in place are
+    compared with what the engine reports. When the hash differs, every option is compared, ignoring what the
+    engine or the image fills in by default.
   - Resource limits, the restart policy and network attachments are changed in place and the container keeps
     its ID; any other change recreates it. Recreating creates the new container before the old one is removed,
     and puts the old one back if creating fails. Named volumes are never removed.

@@ -13,7 +13,8 @@ description:
     M(flotilla.fleet.container) (same option table, same behaviour), and all are converged in parallel over one
     client.
   - All items are validated before anything changes; one bad item fails the task and changes nothing.
-  - One API call lists the containers this collection manages, so unchanged containers cost no further call.
+  - One API call lists the engine's containers, so new ones cost no failed lookup and O(prune) needs no other
+    call; each existing container is inspected once, and an unchanged one costs nothing more.
   - A container that fails does not hide the others' results; the task fails after all were tried.
 author:
   - Flotilla developers (@flotilla)
