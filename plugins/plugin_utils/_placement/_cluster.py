@@ -38,6 +38,13 @@ class Cluster:
         self.placed: dict[str, dict[int, int]] = {s.name: {} for s in services}  # replica -> host
         self.on_host: list[set[tuple[str, int]]] = [set() for _host in hosts]
         self.counts: dict[str, dict[int, int]] = {s.name: {} for s in services}
+        # The smallest request, per resource every service requests: a host with less free is
+        # full for the whole run (``open`` is False), and placers drop it from their lists.
+        self.floor = [(r, min(s.amount(r) for s in services)) for r in self.resources
+                      if services and all(s.amount(r) > 0 for s in services)]
+        self.open = [True] * self.size
+        self.closed = 0  # counts hosts that became full
+        self.freed = 0  # counts removals, after which a full host may have room again
         for host in hosts:
             for volume in host.volumes:
                 self.volumes.setdefault(volume, set()).add(host.order)
@@ -60,6 +67,14 @@ class Cluster:
         for resource, coefficient in self._coefficients[index]:
             used += coefficient * (capacity[resource][index] - free[resource][index])
         util = int(used * QUANT)
+        for resource, amount in self.floor:
+            if free[resource][index] < amount:
+                if self.open[index]:
+                    self.open[index] = False
+                    self.closed += 1
+                break
+        else:
+            self.open[index] = True
         self.util[index] = util
         self.order_key["spread"][index] = util * self.size + self.rank[index]
         self.order_key["binpack"][index] = -util * self.size + self.rank[index]
@@ -95,6 +110,7 @@ class Cluster:
 
     def remove(self, service: Service, replica: int) -> int:
         index = self.assigned.pop((service.name, replica))
+        self.freed += 1
         del self.placed[service.name][replica]
         self.on_host[index].discard((service.name, replica))
         for resource, amount in service.request:

@@ -54,6 +54,8 @@ class HostGroups:
             self.group_of.append(index[key])
         self._eligible: dict[tuple, list[int]] = {}
         self.class_cache: dict[tuple, list] = {}  # owned by the placer, see ServicePlacer._classes
+        self.class_closed: dict[tuple, int] = {}  # Cluster.closed when full hosts were last dropped
+        self.cache_freed = 0  # Cluster.freed when class_cache was last emptied
 
     def eligible_groups(self, service: Service) -> list[int]:
         signature = (service.constraints, tuple(s.label for s in service.spread))

@@ -12,6 +12,7 @@ while one service is placed, only the hosts it lands on change, and those move t
 from __future__ import annotations
 
 import heapq
+from itertools import compress
 
 from ._cluster import QUANT, Cluster
 from ._filters import (HostGroups, affinity_bonus, affinity_reason, preference_bonus,
@@ -80,17 +81,27 @@ class ServicePlacer:
         """Eligible hosts split by (spread domain, preference bonus). Services with the same
         filters share these lists, re-sorting them in place, so a placer is only valid until
         the next one is built."""
-        service = self.service
+        service, groups, cluster = self.service, self.groups, self.cluster
+        if groups.cache_freed != cluster.freed:  # a host dropped as full may have room again
+            groups.class_cache.clear()
+            groups.class_closed.clear()
+            groups.cache_freed = cluster.freed
         signature = (service.constraints, service.spread, service.preferences, service.strategy)
         classes = self.groups.class_cache.get(signature)
+        if classes is not None and groups.class_closed[signature] != cluster.closed:
+            for _value, _bonus, hosts in classes:  # hosts that became full: gone for the run
+                hosts[:] = compress(hosts, map(cluster.open.__getitem__, hosts))
+            groups.class_closed[signature] = cluster.closed
         if classes is None:
             merged: dict[tuple, list[int]] = {}
             for group in eligible:
                 labels = self.groups.representative[group].labels
                 key = (self._domain_value(labels), self._bonus_of_group(group))
-                merged.setdefault(key, []).extend(self.groups.members[group])
+                members = groups.members[group]
+                merged.setdefault(key, []).extend(compress(members, map(cluster.open.__getitem__, members)))
             classes = [(value, bonus, hosts) for (value, bonus), hosts in sorted(merged.items())]
-            self.groups.class_cache[signature] = classes
+            groups.class_cache[signature] = classes
+            groups.class_closed[signature] = cluster.closed
         return classes
 
     def _admit_special(self, index: int) -> None:
