@@ -20,7 +20,11 @@ description:
     weighted per resource by O(resource_weights); preference and affinity weights add points.
     Within a priority, larger requests are placed first. C(binpack) services without spread,
     preferences, affinity or volumes are packed one host at a time, each time with the replica
-    whose request best matches what the host has left, which uses fewer hosts."
+    whose request best matches what the host has left, which uses fewer hosts. Then an exact
+    search tries to empty the least loaded host that runs nothing else, by repacking the
+    replicas this run starts onto the other used hosts, and repeats while it succeeds. Its work
+    is bounded by a step count, not a clock (at most a few tenths of a second on the
+    controller, same input same result); running replicas never move, hard filters hold."
   - "B(Stability): replicas already running (from facts or C(flotilla_current)) stay where they
     are while they still pass the hard filters (pause keeps them, drain and unreachable move
     them); they count with their service's current request, since a redeploy applies it.

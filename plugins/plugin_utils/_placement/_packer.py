@@ -6,13 +6,15 @@ best matches what the host has left (largest dot product of request and free cap
 as fractions of the host), mixes cpu-heavy and memory-heavy replicas and uses fewer hosts.
 It needs no soft score, so it is used for binpack services without spread, preferences,
 affinity or volumes, while the work stays small (replicas x request shapes <= WORK_LIMIT);
-larger runs keep the per-service placer, which is fast at any size.
+larger runs keep the per-service placer, which is fast at any size. Afterwards ``_improve``
+tries to empty hosts the greedy pass used without need.
 """
 
 from __future__ import annotations
 
 from ._cluster import Cluster
 from ._filters import HostGroups
+from ._improve import Improver
 from ._model import Service
 
 WORK_LIMIT = 1_000_000
@@ -39,15 +41,19 @@ def pack(cluster: Cluster, groups: HostGroups, services: list[Service], pending:
     hosts = sorted((h for h in range(cluster.size) if groups.group_of[h] in wanted),
                    key=cluster.order_key["binpack"].__getitem__)
     remaining = sum(len(pending[s.name]) for s in services)
+    placed: list[tuple[str, int]] = []
     for index in hosts:
+        if not remaining:
+            break
         while remaining:
             choice = _best_replica(cluster, groups, index, shapes, pending, eligible, weights)
             if choice is None:
                 break
-            cluster.add(choice, pending[choice.name].pop(0), index)
+            replica = pending[choice.name].pop(0)
+            cluster.add(choice, replica, index)
+            placed.append((choice.name, replica))
             remaining -= 1
-        if not remaining:
-            return
+    Improver(cluster, groups, services, eligible, placed).run()
 
 
 def _best_replica(cluster: Cluster, groups: HostGroups, index: int, shapes: dict[tuple, list[Service]],
