@@ -8,15 +8,17 @@ import re
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import (
-    CONTAINER_OPTIONS, SPEC_HASH_LABEL, ContainerContext)
+    CONTAINER_OPTIONS, SPEC_HASH_LABEL, UPDATABLE_OPTIONS, ContainerContext)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import (
     SPECIAL_NETWORKS, endpoint_matches, network_mode)
+from ansible_collections.flotilla.fleet.plugins.module_utils._options import OptionTable
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import (
     ImageCache, health_of, state_of, wait_healthy)
 
 __all__ = ["CONTROL_SPEC", "ContainerConverger", "ContainerRequest", "ImageCache", "container_argument_spec"]
 
 RUNNING_STATES = ("started", "healthy")
+_HEALTHCHECK = OptionTable([CONTAINER_OPTIONS.by_name["healthcheck"]])
 KIND = "container"
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
@@ -98,7 +100,7 @@ class ContainerConverger:
         image = self.images.get(request.desired["image"], request.pull, self.check_mode)
         if request.state == "healthy" and image is not None:
             # Known before anything changes: the user's healthcheck or else the image's.
-            check = CONTAINER_OPTIONS.effective(request.desired, self._context(image, request))["healthcheck"]
+            check = _HEALTHCHECK.effective(request.desired, self._context(image, request))["healthcheck"]
             if not check or check.get("Test") in (None, [], ["NONE"]):
                 raise FleetError("healthcheck: state healthy needs a healthcheck; set healthcheck or use an image "
                                  "that defines one (container %s)" % request.name)
@@ -122,7 +124,8 @@ class ContainerConverger:
         return self._result(request, None, "removed", diff)
 
     def _create_new(self, request, image):
-        effective = CONTAINER_OPTIONS.effective(request.desired, self._context(image, request))
+        # A create writes what was asked for; of the defaults, it needs only the networks.
+        effective = UPDATABLE_OPTIONS.effective(request.desired, self._context(image, request))
         diff = {"before": {"state": "absent"}, "after": dict(request.desired, state=request.state)}
         if self.check_mode:
             return self._result(request, None, "created", diff)
@@ -137,14 +140,13 @@ class ContainerConverger:
 
     def _converge_existing(self, request, container, image):
         context = self._context(image, request)
-        effective = CONTAINER_OPTIONS.effective(request.desired, context)
-        actual = CONTAINER_OPTIONS.actual(container, context)
-        changes = CONTAINER_OPTIONS.differences(effective, actual)
-        if self._hash_matches(request, container):
-            # The label vouches for every option fixed at creation (and hides engine defaults we might
-            # misread); the options that change in place are kept out of it, so they are compared.
-            changes = [name for name in changes if not CONTAINER_OPTIONS.by_name[name].in_hash]
-        diff = CONTAINER_OPTIONS.diff(changes, effective, actual)
+        # The label vouches for every option fixed at creation (and hides engine defaults we might
+        # misread); the options that change in place are kept out of it, so they are compared.
+        table = UPDATABLE_OPTIONS if self._hash_matches(request, container) else CONTAINER_OPTIONS
+        effective = table.effective(request.desired, context)
+        actual = table.actual(container, context)
+        changes = table.differences(effective, actual)
+        diff = table.diff(changes, effective, actual)
         if image is None or container.get("Image") != image["Id"]:
             changes.append("image")
             diff["before"]["image"] = "%s (%s)" % ((container.get("Config") or {}).get("Image"),
@@ -180,7 +182,7 @@ class ContainerConverger:
 
     # --- engine calls -------------------------------------------------------------------------------
     def _context(self, image, request):
-        return ContainerContext((image or {}).get("Config"), self.engine.info(), request.desired)
+        return ContainerContext((image or {}).get("Config"), self.engine.info, request.desired)
 
     def _inspect(self, request, container_id):
         with self.engine.action("inspect", KIND, request.name):

@@ -76,7 +76,6 @@ class BatchConverger:
 
     def run(self, requests, project, prune):
         existing = self._existing()
-        self.engine.info()  # fetched once here rather than raced for by the workers
         if prune:
             wanted = {request.name for request in requests}
             requests = requests + [ContainerRequest({

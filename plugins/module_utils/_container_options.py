@@ -30,8 +30,16 @@ class ContainerContext:
 
     def __init__(self, image_config, engine_info, desired=None):
         self.image = image_config or {}
-        self.engine = engine_info or {}
+        self._engine = engine_info
         self.desired = desired or {}
+
+    @property
+    def engine(self):
+        # engine_info may be a function: GET /info makes a 20.10 engine run runc and docker-init, so it is
+        # only asked when an omitted option (log_driver) must be compared with the engine's default.
+        if callable(self._engine):
+            self._engine = self._engine()
+        return self._engine or {}
 
 
 def _config(key, default=None):
@@ -354,3 +362,6 @@ CONTAINER_OPTIONS = OptionTable([
     Option("stop_timeout", type="int", normalize=_positive_int, read=_config("StopTimeout"),
            write=_set("stop_timeout")),
 ])
+
+# What the spec-hash label cannot vouch for: the options that change in place (see the comment above).
+UPDATABLE_OPTIONS = OptionTable([option for option in CONTAINER_OPTIONS.options if not option.in_hash])

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Benchmark of the container modules on the local engine (a script, not a test): prints figures.
 
-    .venv/bin/python tests/bench/bench_containers.py [--count 30] [--parallelism 4] [--skip-community]
+    .venv/bin/python tests/bench/bench_containers.py [--count 30] [--parallelism 4] [--rounds 3]
+        [--loop-rounds 2] [--skip-community]
 
 In one run, N containers (flotilla-test/base:latest, `sleep infinity`, one label) are created by
   (a) the raw docker SDK in 4 threads (create + start): the limit,
@@ -13,6 +14,10 @@ and (b), (c), (d) are run again with nothing to change. Every phase starts from 
 benchmark's containers removed). For the no-op runs, the engine's own event log is read for the
 benchmark's containers (docker events --since/--until, label filter): a run that changes nothing
 must show no create/start/update/destroy (nor rename/stop/kill/die) event.
+
+The machine is shared, so (a) and (b) run in several rounds and (c) and (d) in two, alternating which
+goes first, each after a cleanup and a short settling pause; every phase is shown with its best and
+median run, and ratios also as the median of the ratios of runs made in the same round.
 
 Targets: (b) cold <= 1.3 x (a); (b) no-op <= 3 s as a whole ansible-playbook, with no write;
 (c) no slower than (d), cold and no-op.
@@ -44,6 +49,7 @@ COLLECTIONS = ROOT / ".build" / "bench-collections"
 LINK = COLLECTIONS / "ansible_collections" / "flotilla" / "fleet"
 IMAGE = "flotilla-test/base:latest"
 LABEL = "flotilla-bench"
+SETTLE = 3  # seconds after a cleanup before the next phase starts
 WRITE_ACTIONS = ("create", "start", "update", "destroy", "rename", "stop", "kill", "die")
 
 
@@ -57,6 +63,8 @@ def cleanup(api):
     listed = api.containers(all=True, filters={"label": LABEL})
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda entry: api.remove_container(entry["Id"], force=True), listed))
+    if listed:
+        time.sleep(SETTLE)  # the engine tears network namespaces and mounts down after answering
     return len(listed)
 
 
@@ -212,20 +220,33 @@ def main():
             return report
 
         batch = batch_playbook(args.count, args.parallelism)
-        for round_number in range(args.rounds):
+
+        def raw_phase():
             start = time.monotonic()
             raw_sdk(api, args.count)
             phases.add("(a) raw SDK, 4 threads, create+start", time.monotonic() - start)
             cleanup(api)
+
+        def batch_phase():
             report = measure("(b) containers task, cold", "batch", batch, True)
             measure("(b) containers task, no-op", "batch", batch, False)
             cleanup(api)
+            return report
+
+        for round_number in range(args.rounds):
+            # Alternate which goes first, so neither always meets the engine fresh.
+            if round_number % 2:
+                report = batch_phase()
+                raw_phase()
+            else:
+                raw_phase()
+                report = batch_phase()
         summary = report["plays"][0]["tasks"][0]["hosts"]["localhost"]["summary"]
         loops = [("(c) container loop", "flotilla.fleet.container")]
         if not args.skip_community:
             loops.append(("(d) community.docker loop", "community.docker.docker_container"))
         for round_number in range(args.loop_rounds):
-            for label, module in loops:
+            for label, module in loops if round_number % 2 == 0 else reversed(loops):
                 plays = loop_playbook(args.count, module)
                 measure(label + ", cold", "loop", plays, True)
                 measure(label + ", no-op", "loop", plays, False)

@@ -9,7 +9,8 @@ from docker.errors import APIError, NotFound
 from requests.exceptions import ConnectionError as RequestsConnectionError
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import (
-    DEFAULT_DOCKER_HOST, Engine, FleetError, FleetModule, connect, describe_error, resolve_connection, use_ssh_cli)
+    DEFAULT_DOCKER_HOST, Engine, FleetError, FleetModule, _server_api_version, connect, describe_error,
+    resolve_connection, use_ssh_cli)
 
 
 def test_defaults_to_the_local_socket_without_tls():
@@ -180,3 +181,17 @@ def test_ssh_uses_the_ssh_command_when_paramiko_is_missing(monkeypatch):
     assert use_ssh_cli("ssh://deploy@node1") is True
     assert use_ssh_cli("tcp://node1:2376") is False
     assert use_ssh_cli("unix:///var/run/docker.sock") is False
+
+
+def _negotiating_api(headers):
+    api = Mock()
+    api._get.return_value = Mock(headers=headers)
+    api._retrieve_server_version.return_value = "1.40"
+    return api
+
+
+def test_api_version_comes_from_the_ping_header():
+    api = _negotiating_api({"Api-Version": "1.41"})
+    assert _server_api_version(api) == "1.41"
+    api._retrieve_server_version.assert_not_called()  # GET /version makes the engine exec runc
+    assert _server_api_version(_negotiating_api({})) == "1.40"  # an engine without the header

@@ -330,3 +330,14 @@ def test_labels_given_by_the_user_are_not_mutated_by_create():
     result = ContainerConverger(engine, ImageCache(engine), False).converge(request)
     assert request.desired["labels"] == {"tier": "web"}
     assert result["diff"]["after"]["labels"] == {"tier": "web"}
+
+
+def test_engine_info_is_asked_only_when_an_omitted_log_driver_must_be_compared():
+    # GET /info makes a 20.10 engine exec runc and docker-init: not for a create, nor for a hash match.
+    api = FakeEngineApi()
+    existing(api, memory="64m")
+    api.info.assert_not_called()
+    assert converge(api, memory="64m")["action"] == "unchanged"
+    api.info.assert_not_called()
+    assert converge(api, memory="64m", compare="full")["action"] == "unchanged"
+    api.info.assert_called_once_with()
