@@ -13,7 +13,7 @@ import posixpath
 import re
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
-from ansible_collections.flotilla.fleet.plugins.module_utils._options import parse_size
+from ansible_collections.flotilla.fleet.plugins.module_utils._options import named_entries, parse_ipv4, parse_size
 
 # Networks the engine provides, which take no aliases or static addresses.
 SPECIAL_NETWORKS = ("bridge", "host", "none")
@@ -183,19 +183,12 @@ def write_mounts(value, payload):
 
 
 def normalize_networks(value, field):
-    networks, names = [], set()
-    for index, item in enumerate(value):
-        where = "%s[%d]" % (field, index)
+    networks = []
+    for where, item in named_entries(value, field, "network"):
         name = item["name"]
-        if name in names:
-            raise FleetError("%s.name: network %s is listed twice" % (where, name))
-        names.add(name)
         address = item.get("ipv4_address")
         if address is not None:
-            try:
-                address = str(ipaddress.IPv4Address(address))
-            except ValueError:
-                raise FleetError("%s.ipv4_address: %r is not an IPv4 address" % (where, address))
+            address = parse_ipv4(address, where + ".ipv4_address")
             if name in SPECIAL_NETWORKS:
                 raise FleetError("%s.ipv4_address: static addresses need a user-defined network, not %s"
                                  % (where, name))

@@ -14,7 +14,8 @@ import ipaddress
 import re
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
-from ansible_collections.flotilla.fleet.plugins.module_utils._options import Option, OptionTable, string_map
+from ansible_collections.flotilla.fleet.plugins.module_utils._options import (
+    Option, OptionTable, named_entries, parse_ipv4, string_map)
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 # Networks every engine (or swarm) has; they are the engine's, not ours to create, change or remove.
@@ -213,13 +214,8 @@ def check_combinations(desired, field_prefix=""):
 
 def normalize_connected(value, subnets, field="connected"):
     """The containers to attach: sorted by name; aliases None / ipv4_address None mean "no opinion"."""
-    entries, names = [], set()
-    for index, item in enumerate(value):
-        where = "%s[%d]" % (field, index)
-        name = item["name"]
-        if name in names:
-            raise FleetError("%s.name: container %s is listed twice" % (where, name))
-        names.add(name)
+    entries = []
+    for where, item in named_entries(value, field, "container"):
         aliases = item.get("aliases")
         if aliases is not None:
             for position, alias in enumerate(aliases):
@@ -228,17 +224,14 @@ def normalize_connected(value, subnets, field="connected"):
             aliases = sorted(set(aliases))
         address = item.get("ipv4_address")
         if address is not None:
-            try:
-                address = str(ipaddress.IPv4Address(address))
-            except ValueError:
-                raise FleetError("%s.ipv4_address: %r is not an IPv4 address" % (where, address))
+            address = parse_ipv4(address, where + ".ipv4_address")
             if subnets is None:
                 raise FleetError("%s.ipv4_address: a static address needs ipam_config with the subnet it is in"
                                  % where)
             if not any(ipaddress.ip_address(address) in subnet for subnet in subnets):
                 raise FleetError("%s.ipv4_address: %s is not inside any subnet of ipam_config (%s)"
                                  % (where, address, ", ".join(str(subnet) for subnet in subnets)))
-        entries.append({"name": name, "aliases": aliases, "ipv4_address": address})
+        entries.append({"name": item["name"], "aliases": aliases, "ipv4_address": address})
     return sorted(entries, key=lambda entry: entry["name"])
 
 

@@ -11,6 +11,7 @@ Comparison and diff come from that one declaration.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import re
 
@@ -217,3 +218,21 @@ def string_list(value, field):
         if not isinstance(item, str):
             raise FleetError("%s[%d]: expected a string, got %r" % (field, index, item))
     return list(value)
+
+
+def named_entries(value, field, kind):
+    """(field path, item) for each entry of a list keyed by 'name'; a name listed twice is an error."""
+    names = set()
+    for index, item in enumerate(value):
+        where = "%s[%d]" % (field, index)
+        if item["name"] in names:
+            raise FleetError("%s.name: %s %s is listed twice" % (where, kind, item["name"]))
+        names.add(item["name"])
+        yield where, item
+
+
+def parse_ipv4(value, field):
+    try:
+        return str(ipaddress.IPv4Address(value))
+    except ValueError:
+        raise FleetError("%s: %r is not an IPv4 address" % (field, value))

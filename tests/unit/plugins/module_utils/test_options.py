@@ -150,3 +150,18 @@ def test_fingerprint_changes_with_any_hashed_value():
     assert table.fingerprint({"user": "a"}) != table.fingerprint({"user": "b"})
     assert table.fingerprint({"user": "a"}) != table.fingerprint({"user": "a", "memory": 1})
     assert table.fingerprint({"user": "a"}, extra={"x": 1}) != table.fingerprint({"user": "a"})
+
+
+def test_named_entries_yield_field_paths_and_refuse_a_name_twice():
+    from ansible_collections.flotilla.fleet.plugins.module_utils._options import named_entries
+    entries = [{"name": "a"}, {"name": "b"}]
+    assert [where for where, _ in named_entries(entries, "networks", "network")] == ["networks[0]", "networks[1]"]
+    with pytest.raises(FleetError, match=r"^networks\[1\]\.name: network a is listed twice$"):
+        list(named_entries([{"name": "a"}, {"name": "a"}], "networks", "network"))
+
+
+def test_parse_ipv4_names_the_field():
+    from ansible_collections.flotilla.fleet.plugins.module_utils._options import parse_ipv4
+    assert parse_ipv4("10.0.0.7", "x") == "10.0.0.7"
+    with pytest.raises(FleetError, match=r"^connected\[0\]\.ipv4_address: '10\.0\.0' is not an IPv4 address$"):
+        parse_ipv4("10.0.0", "connected[0].ipv4_address")
