@@ -155,7 +155,7 @@ def test_fingerprint_changes_with_any_hashed_value():
 def test_named_entries_yield_field_paths_and_refuse_a_name_twice():
     from ansible_collections.flotilla.fleet.plugins.module_utils._options import named_entries
     entries = [{"name": "a"}, {"name": "b"}]
-    assert [where for where, _ in named_entries(entries, "networks", "network")] == ["networks[0]", "networks[1]"]
+    assert [pair[0] for pair in named_entries(entries, "networks", "network")] == ["networks[0]", "networks[1]"]
     with pytest.raises(FleetError, match=r"^networks\[1\]\.name: network a is listed twice$"):
         list(named_entries([{"name": "a"}, {"name": "a"}], "networks", "network"))
 
