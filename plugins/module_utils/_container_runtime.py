@@ -13,6 +13,8 @@ import threading
 import time
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import (  # noqa: F401 - re-exported
+    has_healthcheck, health_of, state_of)
 
 _IMAGE_ID_RE = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
 
@@ -53,27 +55,6 @@ class ImageCache:
             hint = "pulling it did not bring it"
         raise FleetError("Image %s is not present on %s (%s); load it with flotilla.fleet.image"
                          % (reference, self.engine.name, hint))
-
-
-def state_of(container):
-    state = container.get("State")
-    return state if isinstance(state, str) else (state or {}).get("Status")
-
-
-def health_of(container):
-    state = container.get("State")
-    if isinstance(state, dict):
-        return ((state.get("Health") or {}).get("Status")) or None
-    status = container.get("Status") or ""
-    for health in ("healthy", "unhealthy", "starting"):
-        if "(%s)" % health in status or "(health: %s)" % health in status:
-            return health
-    return None
-
-
-def has_healthcheck(container):
-    test = ((container.get("Config") or {}).get("Healthcheck") or {}).get("Test")
-    return bool(test) and test != ["NONE"]
 
 
 def wait_healthy(engine, name, container, timeout, inspect):

@@ -20,6 +20,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import SPEC_HASH_LABEL
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import (
+    cpus_of, health_of, labels_from_pairs, memory_of, name_of)
 
 SERVICE_LABEL, REPLICA_LABEL, PROJECT_LABEL = "flotilla.service", "flotilla.replica", "flotilla.project"
 # The SDK's connection pool holds 10 connections per engine; more threads would only churn connections.
@@ -30,7 +32,6 @@ HOST_INFO_SPEC = {
 }
 # Engines before 23.0 do not label anonymous volumes; their names are 64 hex digits.
 _ANONYMOUS_VOLUME_RE = re.compile(r"^[0-9a-f]{64}$")
-_HEALTH_RE = re.compile(r"\((?:health: )?(healthy|unhealthy|starting)\)")
 
 
 def check_options(params):
@@ -86,10 +87,6 @@ class HostInfoReader:
             return {key: future.result() for key, future in futures.items()}
 
 
-def _labels_from_list(pairs):
-    return dict(pair.split("=", 1) if "=" in pair else (pair, "") for pair in pairs or [])
-
-
 def _engine(info, version):
     return {
         "version": info.get("ServerVersion") or version.get("Version"),
@@ -99,7 +96,7 @@ def _engine(info, version):
         "arch": version.get("Arch") or info.get("Architecture"),
         "cpus": info.get("NCPU"),
         "memory": info.get("MemTotal"),
-        "labels": _labels_from_list(info.get("Labels")),
+        "labels": labels_from_pairs(info.get("Labels")),
     }
 
 
@@ -121,10 +118,6 @@ def _swarm(swarm, node):
     return result
 
 
-def _name(entry):
-    return ((entry.get("Names") or ["/" + entry.get("Id", "")[:12]])[0]).lstrip("/")
-
-
 def _replica(value):
     try:
         return int(value) if value is not None else None
@@ -132,33 +125,17 @@ def _replica(value):
         return None
 
 
-def _health(status):
-    found = _HEALTH_RE.search(status or "")
-    return found.group(1) if found else None
-
-
-def _reservations(inspected):
-    """(cpus, memory bytes) the container was given: its limits, else its soft memory reservation."""
-    host = (inspected or {}).get("HostConfig") or {}
-    cpus = None
-    if host.get("NanoCpus"):
-        cpus = round(host["NanoCpus"] / 1e9, 3)
-    elif (host.get("CpuQuota") or 0) > 0 and (host.get("CpuPeriod") or 0) > 0:
-        cpus = round(host["CpuQuota"] / float(host["CpuPeriod"]), 3)
-    memory = next((host[key] for key in ("Memory", "MemoryReservation") if (host.get(key) or 0) > 0), None)
-    return cpus, memory
-
-
 def _container(entry, inspected, reservations):
     labels = entry.get("Labels") or {}
-    cpus, memory = _reservations(inspected) if reservations else (None, None)
+    host = (inspected or {}).get("HostConfig") if reservations else None
+    cpus, memory = cpus_of(host), memory_of(host)
     return {
-        "name": _name(entry),
+        "name": name_of(entry),
         "service": labels.get(SERVICE_LABEL),
         "replica": _replica(labels.get(REPLICA_LABEL)),
         "project": labels.get(PROJECT_LABEL),
         "state": entry.get("State"),
-        "health": _health(entry.get("Status")),
+        "health": health_of(entry),
         "cpus": cpus,
         "memory": memory,
         "ports": sorted({port["PublicPort"] for port in entry.get("Ports") or [] if port.get("PublicPort")}),
@@ -181,6 +158,6 @@ def _volumes(volumes, listed):
             "name": name,
             "driver": volume.get("Driver"),
             "services": sorted({(entry.get("Labels") or {}).get(SERVICE_LABEL) for entry in using} - {None}),
-            "containers": sorted(_name(entry) for entry in using),
+            "containers": sorted(name_of(entry) for entry in using),
         })
     return result
