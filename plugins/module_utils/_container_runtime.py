@@ -1,6 +1,6 @@
 # Copyright (c) Flotilla developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What a container runs and how it is doing: image resolution, run state and health.
+"""How a container is doing: run state and health, and the wait for it to become healthy.
 
 Works on both shapes the engine returns: an inspect result (State is a dict) and a list entry
 (State is a string, health only in Status).
@@ -8,53 +8,15 @@ Works on both shapes the engine returns: an inspect result (State is a dict) and
 
 from __future__ import annotations
 
-import re
-import threading
 import time
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import (  # noqa: F401 - re-exported
     has_healthcheck, health_of, state_of)
+from ansible_collections.flotilla.fleet.plugins.module_utils._image import ImageCache  # noqa: F401 - moved
 
-_IMAGE_ID_RE = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
-
-
-class ImageCache:
-    """Inspect each image once per task, however many containers use it (thread-safe)."""
-
-    def __init__(self, engine):
-        self.engine = engine
-        self._images = {}
-        self._lock = threading.Lock()
-
-    def get(self, reference, pull, check_mode):
-        with self._lock:
-            if reference not in self._images:
-                self._images[reference] = self._resolve(reference, pull, check_mode)
-            return self._images[reference]
-
-    def _resolve(self, reference, pull, check_mode):
-        image = self.engine.inspect_or_none(self.engine.api.inspect_image, "image", reference)
-        if image is not None:
-            return image
-        # An image ID names content that only exists where it was built or loaded: there is nothing to pull.
-        pullable = pull == "missing" and not _IMAGE_ID_RE.match(reference)
-        if pullable and check_mode:
-            return None  # would be pulled; the plan says "created" / "recreated"
-        if pullable:
-            with self.engine.action("pull", "image", reference):
-                self.engine.api.pull(reference)  # the SDK splits name, tag and @digest itself
-            image = self.engine.inspect_or_none(self.engine.api.inspect_image, "image", reference)
-            if image is not None:
-                return image
-        if _IMAGE_ID_RE.match(reference):
-            hint = "an image ID cannot be pulled"
-        elif pull == "never":
-            hint = "pull is never"
-        else:
-            hint = "pulling it did not bring it"
-        raise FleetError("Image %s is not present on %s (%s); load it with flotilla.fleet.image"
-                         % (reference, self.engine.name, hint))
+# ImageCache moved to the image layer (one pull path); kept importable from here for the converger.
+__all__ = ["ImageCache", "has_healthcheck", "health_of", "state_of", "wait_healthy"]
 
 
 def wait_healthy(engine, name, container, timeout, inspect):

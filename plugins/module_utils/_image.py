@@ -5,6 +5,9 @@
 Idempotent by image ID. An image ID is the sha256 of the image's config blob, so the ID of every image in
 an archive is known by hashing a few kilobytes of it, before anything is sent to the engine: an archive
 whose images the engine already has is not loaded again.
+
+The one pull path (:func:`pull_image`) and the per-task :class:`ImageCache` of the container modules live
+here too, so both modules pull the same way.
 """
 
 from __future__ import annotations
@@ -15,12 +18,15 @@ import os
 import re
 import socket
 import tarfile
+import threading
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._image_reference import parse_reference
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import Option, OptionTable, string_list
 
 KIND = "image"
-DOCKER_HUB = "https://index.docker.io/v1/"
+# What the engine also takes as an ID: the short or unprefixed forms (only for container images).
+_ANY_ID_RE = re.compile(r"^(sha256:)?[0-9a-f]{12,64}$")
 
 # Options about what to do, with their defaults (the option table below holds what the image should be).
 CONTROL_SPEC = {
@@ -30,68 +36,6 @@ CONTROL_SPEC = {
     "pull_policy": {"type": "str", "default": "missing", "choices": ["missing", "always"]},
     "force": {"type": "bool", "default": False},
 }
-
-# The reference grammar of distribution/reference, reduced to what tells its parts apart.
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_PATH_RE = re.compile(r"^(?P<path>%s(?:/%s)*)(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
-                      r"(?:@(?P<digest>sha256:[a-f0-9]{64}))?$" % (_COMPONENT, _COMPONENT))
-_DOMAIN_RE = re.compile(r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
-                        r"(?::[0-9]{1,5})?$")
-_ID_RE = re.compile(r"^sha256:[a-f0-9]{64}$")
-
-
-class Reference:
-    """A parsed image reference, in the familiar form the engine reports in RepoTags (busybox:latest)."""
-
-    def __init__(self, repository, tag=None, digest=None, image_id=None):
-        self.repository = repository
-        self.tag = tag
-        self.digest = digest
-        self.image_id = image_id
-
-    def __str__(self):
-        if self.image_id:
-            return self.image_id
-        if self.digest:
-            return "%s@%s" % (self.repository, self.digest)
-        return "%s:%s" % (self.repository, self.tag)
-
-    @property
-    def registry(self):
-        """The registry that holds the repository: its first component when that is a host name."""
-        first, slash, rest = self.repository.partition("/")
-        return first if slash and rest and _is_domain(first) else DOCKER_HUB
-
-
-def _is_domain(component):
-    # Docker's rule: a first component is a registry host when it has a dot or a port, or is localhost.
-    return ("." in component or ":" in component or component == "localhost") and bool(_DOMAIN_RE.match(component))
-
-
-def parse_reference(value, field, allow_id=False):
-    """repo/name[:tag][@digest] (or, with allow_id, sha256:<id>) -> Reference; errors name field."""
-    text = str(value).strip()
-    if _ID_RE.match(text):
-        if allow_id:
-            return Reference(None, image_id=text)
-        raise FleetError("%s: %s is an image ID; an ID is only accepted with state absent or source local"
-                         % (field, text))
-    first, slash, rest = text.partition("/")
-    domain, remainder = (first, rest) if slash and rest and _is_domain(first) else (None, text)
-    match = _PATH_RE.match(remainder)
-    if not match:
-        raise FleetError("%s: %r is not an image reference such as repo/name:tag or repo/name@sha256:<digest>"
-                         % (field, value))
-    path = match.group("path")
-    # docker.io/library/x and x name the same image; the engine reports the short form.
-    if domain in ("docker.io", "index.docker.io"):
-        domain = None
-        if path.startswith("library/") and path.count("/") == 1:
-            path = path[len("library/"):]
-    repository = "%s/%s" % (domain, path) if domain else path
-    if match.group("digest"):
-        return Reference(repository, tag=match.group("tag"), digest=match.group("digest"))
-    return Reference(repository, tag=match.group("tag") or "latest")
 
 
 def _normalize_tags(value, field):
@@ -110,7 +54,8 @@ def _normalize_load_path(value, field):
 
 IMAGE_OPTIONS = OptionTable([
     Option("load_path", type="path", normalize=_normalize_load_path),
-    Option("tags", type="list", elements="str", normalize=_normalize_tags),
+    # raw, not str: Ansible would turn tags: [5] into "5" (and then 5:latest) before we could refuse it.
+    Option("tags", type="list", elements="raw", normalize=_normalize_tags),
     Option("username"),
     Option("password", no_log=True),
 ])
@@ -305,11 +250,7 @@ class ImageConverger:
             auth = {"username": request.username, "password": request.password,
                     "serveraddress": request.reference.registry}
         name = str(request.reference)
-        with self.engine.action("pull", KIND, name):
-            for event in self.engine.api.pull(name, auth_config=auth, stream=True, decode=True):
-                if isinstance(event, dict) and event.get("error"):
-                    raise FleetError("Failed to pull image %s on %s: %s" % (name, self.engine.name, event["error"]))
-        pulled = self._inspect(name)
+        pulled = pull_image(self.engine, name, auth)
         if pulled is None:
             raise FleetError("Failed to pull image %s on %s: the engine does not have it after the pull"
                              % (name, self.engine.name))
@@ -351,7 +292,7 @@ class ImageConverger:
 
     # --- engine reads and results -------------------------------------------------------------------
     def _inspect(self, name):
-        return self.engine.inspect_or_none(self.engine.api.inspect_image, KIND, name)
+        return inspect_image(self.engine, name)
 
     def _result(self, request, action, before, after, image):
         """image: the engine's inspect of the image after the task, when there is one (not in check mode)."""
@@ -367,3 +308,72 @@ def _summary(image):
     if image is None:
         return {"id": None, "tags": []}
     return {"id": image["Id"], "tags": sorted(image.get("RepoTags") or [])}
+
+
+# --- the one pull path, and the image cache of the container modules ------------------------------------
+
+def inspect_image(engine, name):
+    return engine.inspect_or_none(engine.api.inspect_image, KIND, name)
+
+
+def pull_image(engine, name, auth=None):
+    """Pull name (the SDK splits name, tag and @digest); the engine's inspect of it after, None if absent.
+
+    Streamed, because the engine reports a failed pull as an error event in a successful response.
+    """
+    with engine.action("pull", KIND, name):
+        for event in engine.api.pull(name, auth_config=auth, stream=True, decode=True):
+            if isinstance(event, dict) and event.get("error"):
+                raise FleetError("Failed to pull image %s on %s: %s" % (name, engine.name, event["error"]))
+    return inspect_image(engine, name)
+
+
+class ImageCache:
+    """Each image of a task inspected, and pulled when missing, once, however many containers use it.
+
+    One lock per (reference, pull policy), never one for the whole cache: containers of one missing image
+    wait for its single pull, while different images pull at the same time. Failures are kept too, so a
+    missing image is not pulled again for each of its containers.
+    """
+
+    def __init__(self, engine):
+        self.engine = engine
+        self._outcomes = {}
+        self._locks = {}
+        self._locks_guard = threading.Lock()  # guards _locks only: never held across an engine call
+
+    def get(self, reference, pull, check_mode):
+        key = (reference, pull)
+        with self._locks_guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._outcomes:
+                try:
+                    self._outcomes[key] = (self._resolve(reference, pull, check_mode), None)
+                except FleetError as exc:
+                    self._outcomes[key] = (None, exc)
+            image, error = self._outcomes[key]
+        if error is not None:
+            raise FleetError(str(error))
+        return image
+
+    def _resolve(self, reference, pull, check_mode):
+        image = inspect_image(self.engine, reference)
+        if image is not None:
+            return image
+        # An image ID names content that only exists where it was built or loaded: there is nothing to pull.
+        pullable = pull == "missing" and not _ANY_ID_RE.match(reference)
+        if pullable and check_mode:
+            return None  # would be pulled; the plan says "created" / "recreated"
+        if pullable:
+            image = pull_image(self.engine, reference)
+            if image is not None:
+                return image
+        if _ANY_ID_RE.match(reference):
+            hint = "an image ID cannot be pulled"
+        elif pull == "never":
+            hint = "pull is never"
+        else:
+            hint = "pulling it did not bring it"
+        raise FleetError("Image %s is not present on %s (%s); load it with flotilla.fleet.image"
+                         % (reference, self.engine.name, hint))

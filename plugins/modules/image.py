@@ -76,8 +76,9 @@ options:
     description:
       - More references, such as V(repo/name:v1), to point at the image. A tag that points at another image is
         moved.
+      - Each must be a string; a number such as V(5) is refused rather than read as V(5:latest).
     type: list
-    elements: str
+    elements: raw
   username:
     description: Registry user name for O(source=pull). Give O(password) with it.
     type: str

@@ -273,9 +273,10 @@ def test_missing_image():
                                 "load it with flotilla.fleet.image")
     assert converge(api, check_mode=True)["action"] == "created"  # pull=missing: it would be pulled
     assert_no_writes(api)
+    api.pull.return_value = iter([{"status": "Pulling from library/base"}])  # ends without the image
     with pytest.raises(FleetError, match=r"\(pulling it did not bring it\)"):
         converge(api)
-    api.pull.assert_called_once_with("base:latest")
+    api.pull.assert_called_once_with("base:latest", auth_config=None, stream=True, decode=True)
     api.pull.reset_mock()
     with pytest.raises(FleetError, match=r"\(an image ID cannot be pulled\)"):
         converge(api, image="sha256:" + "c" * 64)

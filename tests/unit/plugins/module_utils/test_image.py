@@ -6,6 +6,7 @@ import importlib.util
 import json
 import socket
 import tarfile
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from unittest.mock import MagicMock
@@ -15,7 +16,8 @@ from docker.errors import NotFound
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import Engine, FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._image import (
-    DOCKER_HUB, ImageConverger, ImageRequest, image_argument_spec, parse_reference, read_archive)
+    ImageCache, ImageConverger, ImageRequest, image_argument_spec, parse_reference, read_archive)
+from ansible_collections.flotilla.fleet.plugins.module_utils._image_reference import DOCKER_HUB
 
 ENGINE = "unix:///fake.sock"
 HERE = Path(__file__).resolve()
@@ -151,6 +153,8 @@ def test_read_archive_broken(tmp_path, members, message):
     ({"state": "absent", "password": "p"}, "password: only with state present"),
     ({"tags": ["a@sha256:" + "d" * 64]}, "tags[0]: 'a@sha256:%s' is a digest; a tag is a name such as "
                                          "repo/name:v1" % ("d" * 64)),
+    ({"tags": [5]}, "tags[0]: expected a string, got 5"),  # not 5:latest
+    ({"tags": ["ok:1", 1.5]}, "tags[1]: expected a string, got 1.5"),
     ({"tags": ["ok:1", "Bad"]}, "tags[1]: 'Bad' is not an image reference such as repo/name:tag or "
                                 "repo/name@sha256:<digest>"),
     ({"name": "sha256:" + "e" * 64}, "name: sha256:%s is an image ID; an ID is only accepted with state absent "
@@ -299,3 +303,87 @@ def test_local_source_needs_the_image():
     with pytest.raises(FleetError) as caught:
         ImageConverger(engine, False).converge(ImageRequest(params(name="app:1", source="local")))
     assert str(caught.value) == "name: image app:1 is not on %s; use source pull or load" % ENGINE
+
+
+def test_tags_argument_spec_keeps_non_strings_for_the_normaliser():
+    # With elements str, Ansible would hand over "5" and the image would be tagged 5:latest.
+    assert image_argument_spec()["tags"] == {"type": "list", "elements": "raw"}
+
+
+# --- the image cache of the container modules: one pull per image, different images in parallel ---------
+
+def pulling_engine(pull):
+    """An engine without images; pull(name) runs, then the image is there."""
+    fake = FakeImages()
+    api = MagicMock()
+    api.inspect_image.side_effect = fake.inspect
+
+    def pull_then_present(name, auth_config=None, stream=False, decode=False):
+        pull(name)
+        fake.add({"Id": "sha256:" + ("%x" % (len(fake.images) + 1)) * 64, "RepoTags": [name]})
+        return iter([{"status": "Downloaded newer image for %s" % name}])
+    api.pull.side_effect = pull_then_present
+    return Engine(SimpleNamespace(base_url=ENGINE), api=api), api
+
+
+def in_threads(*calls):
+    results, errors = [None] * len(calls), []
+
+    def run(index, call):
+        try:
+            results[index] = call()
+        except Exception as exc:  # pylint: disable=broad-except
+            errors.append(exc)
+    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert not errors
+    return results
+
+
+def test_two_missing_images_are_pulled_at_the_same_time():
+    # Each pull waits until the other one has started: a cache lock held across a pull would break the barrier.
+    barrier = threading.Barrier(2, timeout=5)
+    engine, api = pulling_engine(lambda name: barrier.wait())
+    cache = ImageCache(engine)
+    one, two = in_threads(lambda: cache.get("app:1", "missing", False), lambda: cache.get("db:1", "missing", False))
+    assert (one["RepoTags"], two["RepoTags"]) == (["app:1"], ["db:1"])
+    assert sorted(call.args[0] for call in api.pull.call_args_list) == ["app:1", "db:1"]
+
+
+def test_containers_of_one_missing_image_wait_for_its_single_pull():
+    release, pulling = threading.Event(), threading.Event()
+
+    def first_pull_blocks(name):
+        if not pulling.is_set():
+            pulling.set()
+            release.wait(5)
+    engine, api = pulling_engine(first_pull_blocks)
+    cache = ImageCache(engine)
+    results = []
+    first = threading.Thread(target=lambda: results.append(cache.get("app:1", "missing", False)))
+    first.start()
+    assert pulling.wait(5)
+    second = threading.Thread(target=lambda: results.append(cache.get("app:1", "missing", False)))
+    second.start()
+    second.join(0.3)
+    # A second pull would not block, so the second caller would be done by now.
+    assert second.is_alive() and api.pull.call_count == 1
+    release.set()
+    first.join(5)
+    second.join(5)
+    assert api.pull.call_count == 1 and results[0] is results[1]
+    assert cache.get("app:1", "missing", False) is results[0] and api.inspect_image.call_count == 2
+
+
+def test_a_failed_pull_is_reported_to_every_container_of_that_image_and_tried_once():
+    engine, api = engine_with()
+    api.pull.return_value = iter([{"error": "manifest for app:9 not found"}])
+    cache = ImageCache(engine)
+    for _attempt in range(2):
+        with pytest.raises(FleetError) as caught:
+            cache.get("app:9", "missing", False)
+        assert str(caught.value) == "Failed to pull image app:9 on %s: manifest for app:9 not found" % ENGINE
+    api.pull.assert_called_once_with("app:9", auth_config=None, stream=True, decode=True)
