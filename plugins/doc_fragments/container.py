@@ -76,8 +76,9 @@ options:
     type: dict
   labels:
     description:
-      - Labels. Keys starting with C(flotilla.) are reserved, except C(flotilla.project), C(flotilla.service)
-        and C(flotilla.replica), which M(flotilla.fleet.host_info) and the scheduler read.
+      - Labels. Keys starting with C(flotilla.) are reserved, except C(flotilla.stack) (and its older name
+        C(flotilla.project)), C(flotilla.service) and C(flotilla.replica), which M(flotilla.fleet.host_info) and
+        the scheduler read.
       - Labels the image brings are only compared when given here.
     type: dict
   ports:

@@ -13,6 +13,7 @@ import re
 import shlex
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import USER_SETTABLE_LABELS
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import (
     NO_OPINION, Option, OptionTable, parse_duration, parse_size, string_list, string_map)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import (
@@ -101,8 +102,7 @@ def _read_env(inspected, context):
 def _labels_normalize(value, field):
     labels = string_map(value, field)
     for key in labels:
-        if key.startswith(MANAGED_LABEL_PREFIX) and key not in ("flotilla.project", "flotilla.service",
-                                                                "flotilla.replica"):
+        if key.startswith(MANAGED_LABEL_PREFIX) and key not in USER_SETTABLE_LABELS:
             raise FleetError("%s.%s: labels starting with %r are managed by flotilla.fleet"
                              % (field, key, MANAGED_LABEL_PREFIX))
     return labels

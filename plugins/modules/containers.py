@@ -6,16 +6,18 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: containers
-short_description: Converge many Docker containers on one engine in one task, in parallel
+short_description: Converge many Docker containers on one engine in one task, in parallel or in batches
 version_added: 0.1.0
 description:
   - The fast path for roles and stacks. Every item of O(containers) takes the options of
-    M(flotilla.fleet.container) (same option table, same behaviour), and all are converged in parallel over one
-    client.
+    M(flotilla.fleet.container) (same option table, same behaviour), and all are converged over one client.
   - All items are validated before anything changes; one bad item fails the task and changes nothing.
   - One API call lists the engine's containers, so new ones cost no failed lookup and O(prune) needs no other
     call; each existing container is inspected once, and an unchanged one costs nothing more.
-  - A container that fails does not hide the others' results; the task fails after all were tried.
+  - By default every container converges at once (at most O(parallelism) at a time), and a container that
+    fails does not hide the others' results; the task fails after all were tried.
+  - With O(batch_size), the containers converge a batch at a time, in the order listed, as a rolling update
+    needs; each batch is proven before the next starts, and a failed batch stops the rest.
 author:
   - Flotilla developers (@flotilla)
 extends_documentation_fragment:
@@ -23,7 +25,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    description: Reports what would change without changing anything.
+    description: Reports what would change without changing anything (batches included; nothing is proven).
   diff_mode:
     support: full
     description: Shows before and after per container, for the options that differ.
@@ -45,7 +47,10 @@ options:
     default: {}
   project:
     description:
-      - Project name, set as the C(flotilla.project) label on every container.
+      - Project (stack) name, set as the C(flotilla.stack) label on every container.
+      - Containers created by releases before 0.2.0 carry it as C(flotilla.project); they keep that label until
+        they are recreated for another reason (writing the new one would recreate them all), and both labels
+        count as the project for O(prune) and for the check that an item's labels agree with O(project).
       - With O(prune=true), containers of this project that are not listed are removed.
     type: str
   prune:
@@ -53,9 +58,33 @@ options:
     type: bool
     default: false
   parallelism:
-    description: How many containers are converged at once.
+    description: How many containers are converged at once (within a batch, with O(batch_size)).
     type: int
     default: 4
+  batch_size:
+    description:
+      - Converge the listed containers this many at a time, in the order given.
+      - A batch is proven before the next starts. Every container it created, recreated, started or updated
+        must be running (and healthy, for C(state=healthy), which waits for the healthcheck) when the batch is
+        done, and stay so for O(monitor) seconds.
+      - When a container of a batch fails, the next batches are not attempted (their containers are reported
+        with action V(skipped)) and the task fails naming the failed containers.
+      - Without it, every container converges at once and one failure stops nothing.
+    type: int
+  order:
+    description:
+      - With O(batch_size) and O(prune), when the unlisted containers of O(project) are removed.
+      - V(start-first) (the default) removes them after the last batch is proven, and not at all when a batch
+        failed; V(stop-first) removes them first, as their own batch (to free host ports or memory the new
+        containers need).
+    type: str
+    choices: [start-first, stop-first]
+  monitor:
+    description:
+      - With O(batch_size), how many seconds the containers a batch changed must stay running (and healthy,
+        for C(state=healthy)) before the batch counts as proven. V(0) checks once, when the batch is done.
+    type: int
+    default: 0
 """
 
 EXAMPLES = r"""
@@ -85,60 +114,52 @@ EXAMPLES = r"""
 - name: Show what happened
   ansible.builtin.debug:
     var: shop.summary
+
+- name: Roll a new image out to four replicas, two at a time, each pair healthy for 10 s before the next
+  flotilla.fleet.containers:
+    project: shop
+    batch_size: 2
+    monitor: 10
+    defaults:
+      image: shop/web:1.5.0
+      state: healthy
+      healthcheck:
+        test: python3 -c "import socket; socket.create_connection(('127.0.0.1', 8000), 2)"
+        interval: 2s
+    containers:
+      - {name: shop-web-1, command: [python3, -m, http.server, "8000"]}
+      - {name: shop-web-2, command: [python3, -m, http.server, "8000"]}
+      - {name: shop-web-3, command: [python3, -m, http.server, "8000"]}
+      - {name: shop-web-4, command: [python3, -m, http.server, "8000"]}
 """
 
 RETURN = r"""
 containers:
-  description: One result per container, in the order given (then removed ones), as
-    RV(flotilla.fleet.container#module:container) returns; failed items carry C(failed) and C(msg).
+  description:
+    - One result per container, in the order given (then removed ones), as
+      RV(flotilla.fleet.container#module:container) returns.
+    - A failed container carries C(failed) and C(msg) (action V(failed)); with O(batch_size), every result
+      carries its C(batch) number (from 1), and the containers of batches after a failed one have action
+      V(skipped) and a C(msg).
   returned: always
   type: list
   elements: dict
 summary:
   description: How many containers were created, updated in place, recreated, started, stopped, removed,
-    unchanged or failed.
+    unchanged, failed, or skipped (not attempted after a failed batch).
   returned: always
   type: dict
   sample: {"created": 2, "updated": 0, "recreated": 1, "started": 0, "stopped": 0, "removed": 1,
-           "unchanged": 26, "failed": 0}
+           "unchanged": 26, "failed": 0, "skipped": 0}
 """
 
-from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError, FleetModule
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetModule
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_batch import (
-    BatchConverger, build_requests, combined_diff, summarize)
-
-
-def converge(module):
-    params = module.params
-    if params["prune"] and not params["project"]:
-        raise FleetError("prune: needs project, so that only that project's containers can be removed")
-    if params["parallelism"] < 1:
-        raise FleetError("parallelism: must be at least 1, got %d" % params["parallelism"])
-    requests = build_requests(params["containers"], params["defaults"], params["project"])
-    results = BatchConverger(module.engine, module.check_mode, params["parallelism"]).run(
-        requests, params["project"], params["prune"])
-    diff = combined_diff(results)
-    for result in results:
-        result.pop("diff", None)
-    output = {"changed": any(result["changed"] for result in results), "containers": results,
-              "summary": summarize(results), "diff": diff}
-    failed = [result for result in results if result.get("failed")]
-    if failed:
-        output["failed"] = True
-        output["msg"] = "%d of %d containers failed: %s" % (
-            len(failed), len(results), "; ".join(result["msg"] for result in failed))
-    return output
+    CONTAINERS_SPEC, converge_containers)
 
 
 def main():
-    argument_spec = {
-        "containers": {"type": "list", "elements": "dict", "required": True},
-        "defaults": {"type": "dict", "default": {}},
-        "project": {"type": "str"},
-        "prune": {"type": "bool", "default": False},
-        "parallelism": {"type": "int", "default": 4},
-    }
-    FleetModule(argument_spec, supports_check_mode=True).run(converge)
+    FleetModule(CONTAINERS_SPEC, supports_check_mode=True).run(converge_containers)
 
 
 if __name__ == "__main__":
