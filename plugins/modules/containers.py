@@ -48,9 +48,10 @@ options:
   project:
     description:
       - Project (stack) name, set as the C(flotilla.stack) label on every container.
-      - Containers created by releases before 0.2.0 carry it as C(flotilla.project); they keep that label until
-        they are recreated for another reason (writing the new one would recreate them all), and both labels
-        count as the project for O(prune) and for the check that an item's labels agree with O(project).
+      - Containers created by earlier versions of this module carry it as C(flotilla.project). They keep that
+        label until they are recreated for another reason (writing the new one would recreate them all), and
+        both labels count as the project for O(prune) and for the check that an item's labels agree with
+        O(project).
       - With O(prune=true), containers of this project that are not listed are removed.
     type: str
   prune:

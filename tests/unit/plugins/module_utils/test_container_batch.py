@@ -204,7 +204,7 @@ def test_project_is_written_as_the_stack_label():
 
 def test_a_container_of_an_earlier_release_keeps_its_legacy_label_until_it_is_recreated():
     api = fake()
-    run(api, [item("shop-a", labels={"flotilla.project": "shop"})])  # as releases before 0.2.0 labelled it
+    run(api, [item("shop-a", labels={"flotilla.project": "shop"})])  # as earlier versions labelled it
     first = next(iter(api.store))
     assert run_module(api, [item("shop-a")], project="shop")["containers"][0]["action"] == "unchanged"
     output = run_module(api, [item("shop-a", memory="64m")], project="shop")
