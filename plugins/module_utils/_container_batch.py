@@ -235,7 +235,7 @@ class BatchConverger:
             detail = "state %s, exit code %s" % (state, ((container or {}).get("State") or {}).get("ExitCode"))
             problem = "stopped after it was %s (%s)%s" % (result["action"], detail, self._last_output(result))
         else:
-            problem = "is %s after it was %s (state healthy was asked)" % (health or "without health", result["action"])
+            problem = "became %s after it was %s (state healthy was asked)" % (health, result["action"])
         result.update(failed=True, msg="Container %s on %s %s" % (request.name, self.engine.name, problem))
         result["action"] = "failed"
         return False

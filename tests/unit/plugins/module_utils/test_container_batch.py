@@ -317,6 +317,33 @@ def test_monitor_watches_a_batch_for_that_long(monkeypatch):
     assert clock[0] == 5  # a is watched for the full monitor period
 
 
+def test_a_healthy_batch_must_stay_healthy_while_it_is_watched(monkeypatch):
+    api = fake()
+    start, clock = api.start.side_effect, [0.0]
+
+    def start_healthy(cid):
+        start(cid)
+        api.store[cid]["Config"]["Healthcheck"] = {"Test": ["CMD", "true"]}
+        api.store[cid]["State"]["Health"] = {"Status": "healthy", "Log": []}
+    api.start.side_effect = start_healthy
+
+    def sleep(seconds):  # b's check starts failing one second into the watch
+        clock[0] += seconds
+        for stored in api.store.values():
+            if stored["Name"] == "/b" and clock[0] >= 1:
+                stored["State"]["Health"]["Status"] = "unhealthy"
+    monkeypatch.setattr(_container_batch.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(_container_batch.time, "sleep", sleep)
+    healthy = {"state": "healthy", "healthcheck": {"test": ["CMD", "true"]}}
+    output = run_module(api, [item("a", **healthy), item("b", **healthy), item("c", **healthy)], batch_size=2,
+                        monitor=3)
+    assert [(r["action"], r["health"]) for r in output["containers"][:2]] == [("created", "healthy"),
+                                                                             ("failed", "unhealthy")]
+    assert output["containers"][1]["msg"] == ("Container b on unix:///var/run/docker.sock became unhealthy after it "
+                                              "was created (state healthy was asked)")
+    assert output["containers"][2]["action"] == "skipped"
+
+
 @pytest.mark.parametrize("order, first, last", [("start-first", ("create", "shop-a"), ("remove", "shop-old")),
                                                 ("stop-first", ("remove", "shop-old"), ("create", "shop-b"))])
 def test_order_puts_the_removals_of_prune_last_or_first(order, first, last):
