@@ -175,13 +175,13 @@ options:
   cpus:
     description:
       - CPU limit, a number of CPUs such as V(0.5) or V(2), or millicpus such as V(500m) (the spelling of the
-        M(flotilla.fleet.placement) lookup); changed in place.
+        P(flotilla.fleet.placement#lookup) lookup); changed in place.
       - At least V(0.01) (V(10m)), the smallest limit the engine applies, and at most the engine's CPU count.
     type: raw
   memory:
     description:
       - Memory hard limit, such as V(512m), V(1g), V(1.5GiB), V(512Mi) or a number of bytes (every unit a power of
-        1024, as with the M(flotilla.fleet.placement) lookup); changed in place. No swap beyond it.
+        1024, as with the P(flotilla.fleet.placement#lookup) lookup); changed in place. No swap beyond it.
       - The engine cannot lift a limit in place, so removing O(memory), O(memory_reservation) or O(cpus) recreates
         the container.
     type: str
