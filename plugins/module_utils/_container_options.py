@@ -53,7 +53,8 @@ class ContainerContext:
     @property
     def engine(self):
         # engine_info may be a function: GET /info makes a 20.10 engine run runc and docker-init, so it is
-        # only asked when an omitted option (log_driver) must be compared with the engine's default.
+        # only asked when an omitted option (log_driver) must be compared with the engine's default, or a
+        # value checked against the engine (cpus above 1, a log driver that is not built in).
         if callable(self._engine):
             self._engine = self._engine()
         return self._engine or {}
