@@ -2,8 +2,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The fleet contract: what the scheduler, the modules and the roles agree on, written once.
 
-Labels that mark our containers, the name of a replica's container, and (added by the grammar work)
-the size, CPU and port grammars. Pure Python, no Ansible and no Docker import: the modules, the
+Labels that mark our containers, the name of a replica's container, and the size, CPU and port
+grammars (sizes in bytes, CPUs in millicpus, ports as dicts; one wording for every error). Pure Python, no Ansible and no Docker import: the modules, the
 ``host_info`` facts, the placement package and the stack model all import it.
 """
 
