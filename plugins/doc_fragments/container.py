@@ -71,7 +71,8 @@ options:
     type: raw
   env:
     description:
-      - Environment variables, merged over the image's. Values are strings; quote booleans.
+      - Environment variables, merged over the image's. Values are strings; quote booleans and decimals
+        (YAML reads V(1.10) as the number 1.1). A name is not empty and has no C(=).
       - Variables the image sets are only compared when given here.
     type: dict
   labels:
@@ -104,7 +105,7 @@ options:
         description: Volume name (left out, an anonymous volume) or absolute host path for V(bind).
         type: str
       target:
-        description: Absolute path inside the container.
+        description: Absolute path inside the container, other than V(/).
         type: str
         required: true
       read_only:
@@ -151,7 +152,10 @@ options:
     type: dict
     suboptions:
       test:
-        description: Shell command string (run with C(CMD-SHELL)) or argument list (optionally starting with C(CMD)).
+        description:
+          - Shell command string (run with C(CMD-SHELL)) or argument list (optionally starting with C(CMD) or
+            C(CMD-SHELL)).
+          - An empty command (V(""), V([CMD]), V([CMD-SHELL])) is refused; use O(healthcheck.disable) for no check.
         type: raw
       interval:
         description: Time between checks.
@@ -170,11 +174,15 @@ options:
         type: bool
         default: false
   cpus:
-    description: CPU limit, such as V(0.5); changed in place.
-    type: float
+    description:
+      - CPU limit, a number of CPUs such as V(0.5) or V(2), or millicpus such as V(500m) (the spelling of the
+        P(flotilla.fleet.placement#lookup) lookup); changed in place.
+      - At least V(0.01) (V(10m)), the smallest limit the engine applies, and at most the engine's CPU count.
+    type: raw
   memory:
     description:
-      - Memory hard limit, such as V(512m) or V(1g) (powers of 1024); changed in place. No swap beyond it.
+      - Memory hard limit, such as V(512m), V(1g), V(1.5GiB), V(512Mi) or a number of bytes (every unit a power of
+        1024, as with the P(flotilla.fleet.placement#lookup) lookup); changed in place. No swap beyond it.
       - The engine cannot lift a limit in place, so removing O(memory), O(memory_reservation) or O(cpus) recreates
         the container.
     type: str
@@ -200,7 +208,7 @@ options:
     description: Give the container all privileges of the host. Avoid.
     type: bool
   cap_add:
-    description: Capabilities to add, such as V(NET_ADMIN).
+    description: Capabilities to add, such as V(NET_ADMIN) (Linux capability names, with or without C(CAP_)).
     type: list
     elements: str
   cap_drop:
@@ -212,7 +220,9 @@ options:
     type: list
     elements: str
   log_driver:
-    description: Logging driver. Left out, the engine's default.
+    description:
+      - Logging driver. Left out, the engine's default.
+      - A built-in driver (such as V(json-file), V(local), V(journald)) or a log plugin installed on the engine.
     type: str
   log_options:
     description:

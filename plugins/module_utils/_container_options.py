@@ -13,16 +13,32 @@ import re
 import shlex
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
-from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import USER_SETTABLE_LABELS
+from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import (
+    LABEL_PREFIX as MANAGED_LABEL_PREFIX, SPEC_HASH_LABEL, USER_SETTABLE_LABELS, format_size)
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import (
-    NO_OPINION, Option, OptionTable, parse_duration, parse_size, string_list, string_map)
+    NO_OPINION, RECONNECT, Option, OptionTable, format_duration, parse_duration, string_list, string_map)
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_limits import (
+    CPUS, MEMORY, PIDS, RESERVATION, cpus_on_engine, normalize_cpus, normalize_limit, normalize_memory, read_cpus,
+    read_limit)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import (
-    MOUNT_SUBOPTIONS, NETWORK_SUBOPTIONS,
-    normalize_ports, read_ports, write_ports, normalize_mounts, read_mounts, write_mounts,
-    normalize_networks, read_networks, default_networks, networks_match)
+    MOUNT_SUBOPTIONS, normalize_mounts, read_mounts, show_mounts, write_mounts)
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_networks import (
+    NETWORK_SUBOPTIONS, default_networks, networks_match, normalize_networks, read_networks)
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_ports import (
+    normalize_ports, read_ports, write_ports)
 
-MANAGED_LABEL_PREFIX = "flotilla."
-SPEC_HASH_LABEL = "flotilla.spec-hash"
+__all__ = ["CONTAINER_OPTIONS", "UPDATABLE_OPTIONS", "SPEC_HASH_LABEL", "MANAGED_LABEL_PREFIX", "ContainerContext"]
+
+# Linux capabilities (capabilities(7)), without the CAP_ prefix; ALL stands for every one.
+CAPABILITIES = frozenset("""
+    ALL AUDIT_CONTROL AUDIT_READ AUDIT_WRITE BLOCK_SUSPEND BPF CHECKPOINT_RESTORE CHOWN DAC_OVERRIDE
+    DAC_READ_SEARCH FOWNER FSETID IPC_LOCK IPC_OWNER KILL LEASE LINUX_IMMUTABLE MAC_ADMIN MAC_OVERRIDE MKNOD
+    NET_ADMIN NET_BIND_SERVICE NET_BROADCAST NET_RAW PERFMON SETFCAP SETGID SETPCAP SETUID SYS_ADMIN SYS_BOOT
+    SYS_CHROOT SYS_MODULE SYS_NICE SYS_PACCT SYS_PTRACE SYS_RAWIO SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG SYSLOG
+    WAKE_ALARM""".split())
+# The log drivers built into the engine (etwlogs on Windows); others are plugins, which GET /info lists.
+BUILTIN_LOG_DRIVERS = ("awslogs", "etwlogs", "fluentd", "gcplogs", "gelf", "journald", "json-file", "local",
+                       "logentries", "none", "splunk", "syslog")
 
 
 class ContainerContext:
@@ -37,7 +53,8 @@ class ContainerContext:
     @property
     def engine(self):
         # engine_info may be a function: GET /info makes a 20.10 engine run runc and docker-init, so it is
-        # only asked when an omitted option (log_driver) must be compared with the engine's default.
+        # only asked when an omitted option (log_driver) must be compared with the engine's default, or a
+        # value checked against the engine (cpus above 1, a log driver that is not built in).
         if callable(self._engine):
             self._engine = self._engine()
         return self._engine or {}
@@ -68,6 +85,12 @@ def _argv(value, field):
         except ValueError as exc:
             raise FleetError("%s: cannot split %r into arguments: %s" % (field, value, exc))
     if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, bool):
+                raise FleetError("%s[%d]: %r is a boolean; quote it ('%s') so the argument is exact"
+                                 % (field, index, item, str(item).lower()))
+            if not isinstance(item, (str, int, float)):
+                raise FleetError("%s[%d]: expected a string, got %r" % (field, index, item))
         return [str(item) for item in value]
     raise FleetError("%s: expected a string or a list of strings, got %r" % (field, value))
 
@@ -86,6 +109,17 @@ def _command_merge(value, context):
 
 def _env_pairs(pairs):
     return dict(pair.split("=", 1) if "=" in pair else (pair, "") for pair in pairs or [])
+
+
+def _env(value, field):
+    env = string_map(value, field)
+    for key in env:
+        if not key:
+            raise FleetError("%s: '' is not a variable name (it is empty)" % field)
+        if "=" in key:
+            raise FleetError("%s.%s: %r is not a variable name ('=' separates the name from the value)"
+                             % (field, key, key))
+    return env
 
 
 def _without_image_defaults(actual, image_values, wanted):
@@ -134,47 +168,20 @@ def _write_retries(value, payload):
     payload["host"].setdefault("restart_policy", {"Name": "no"})["MaximumRetryCount"] = value
 
 
+# The update body's RestartPolicy is one field: an empty Name there means "keep", so the name and the
+# retry count are always sent together (updated_with).
+def _update_restart(value, body):
+    body.setdefault("RestartPolicy", {})["Name"] = value
+
+
+def _update_retries(value, body):
+    body.setdefault("RestartPolicy", {})["MaximumRetryCount"] = value
+
+
 def _positive_int(value, field):
     if value < 0:
         raise FleetError("%s: must not be negative, got %d" % (field, value))
     return value
-
-
-def _cpus(value, field):
-    if value <= 0:
-        raise FleetError("%s: must be a positive number of CPUs such as 0.5 or 2, got %s" % (field, value))
-    return round(float(value), 3)
-
-
-def _read_cpus(inspected, context):
-    nano_cpus = (inspected.get("HostConfig") or {}).get("NanoCpus")
-    return round(nano_cpus / 1e9, 3) if nano_cpus else None
-
-
-def _write_cpus(value, payload):
-    payload["host"]["nano_cpus"] = int(round(value * 1e9))
-
-
-def _limit(value, field):
-    size = parse_size(value, field)
-    if size == 0:
-        raise FleetError("%s: leave the option out for no limit; 0 is not a limit" % field)
-    return size
-
-
-def _memory_limit(value, field):
-    size = _limit(value, field)
-    if size < 6 * 1024 * 1024:
-        raise FleetError("%s: the Docker engine needs at least 6m, got %r" % (field, value))
-    return size
-
-
-def _read_limit(key):
-    # Engines report "no limit" as 0, -1 or null depending on version: all mean unlimited.
-    def read(inspected, context):
-        value = (inspected.get("HostConfig") or {}).get(key)
-        return value if value and value > 0 else None
-    return read
 
 
 def _caps(value, field):
@@ -184,6 +191,9 @@ def _caps(value, field):
         name = name[4:] if name.startswith("CAP_") else name
         if not name.replace("_", "").isalnum():
             raise FleetError("%s[%d]: %r is not a capability name such as NET_ADMIN" % (field, index, cap))
+        if name not in CAPABILITIES:
+            raise FleetError("%s[%d]: %r is not a Linux capability (see capabilities(7); ALL for every one)"
+                             % (field, index, cap))
         caps.append(name)
     return sorted(set(caps))
 
@@ -230,6 +240,9 @@ def _healthcheck(value, field):
     if test is None:
         raise FleetError("%s.test: required unless disable is true" % field)
     if isinstance(test, str):
+        if not test.strip():
+            raise FleetError("%s.test: an empty command passes or fails whatever the container does; give a "
+                             "command, or set disable: true" % field)
         test = ["CMD-SHELL", test]
     elif isinstance(test, list) and test and test[0] in ("CMD", "CMD-SHELL", "NONE"):
         test = [str(item) for item in test]
@@ -237,6 +250,10 @@ def _healthcheck(value, field):
         test = ["CMD"] + [str(item) for item in test]
     else:
         raise FleetError("%s.test: expected a shell command string or a list of arguments, got %r" % (field, test))
+    if test[0] in ("CMD", "CMD-SHELL") and not "".join(test[1:2]).strip():
+        # Docker 20.10's dockerd panics on [CMD] at the first probe, taking every container down.
+        raise FleetError("%s.test: %s needs a command after it, such as %s" % (
+            field, test[0], "[CMD, curl, -f, http://localhost/]" if test[0] == "CMD" else "[CMD-SHELL, curl -f localhost]"))
     check = {"Test": test}
     for key, api_key in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod")):
         if value.get(key) is not None:
@@ -277,8 +294,23 @@ def _write_healthcheck(value, payload):
     payload["config"]["healthcheck"] = value
 
 
+def _show_healthcheck(check):
+    return {key: format_duration(value) if key in ("Interval", "Timeout", "StartPeriod") else value
+            for key, value in check.items()}
+
+
 def _log_unset(context):
     return context.engine.get("LoggingDriver") or NO_OPINION
+
+
+def _log_driver_on_engine(value, context):
+    if value in BUILTIN_LOG_DRIVERS:
+        return None  # no need to ask the engine (GET /info is not free)
+    plugins = (context.engine.get("Plugins") or {}).get("Log") or []
+    if value in plugins or value + ":latest" in plugins:
+        return None
+    return "%r is not a log driver of this engine (it has %s); install a plugin first with docker plugin install" % (
+        value, ", ".join(sorted(set(plugins) | set(BUILTIN_LOG_DRIVERS))))
 
 
 def _read_log_driver(inspected, context):
@@ -302,41 +334,39 @@ def _bool(key, section):
 
 
 CONTAINER_OPTIONS = OptionTable([
-    Option("image", normalize=lambda value, field: value.strip(), in_hash=True),
+    Option("image", normalize=lambda value, field: value.strip()),
     Option("command", type="raw", normalize=_argv, unset=_command_unset, merge=_command_merge,
            read=_config("Cmd", []), write=_set("command")),
     Option("entrypoint", type="raw", normalize=_argv, unset=_image("Entrypoint", []),
            read=_config("Entrypoint", []), write=_set("entrypoint")),
-    Option("env", type="dict", normalize=string_map, unset=lambda context: {}, read=_read_env,
+    Option("env", type="dict", normalize=_env, unset=lambda context: {}, read=_read_env,
            write=_set("environment")),
     Option("labels", type="dict", normalize=_labels_normalize, unset=lambda context: {},
            read=_read_labels, write=_set("labels")),
     Option("ports", type="list", elements="raw", normalize=normalize_ports, unset=lambda context: [],
            read=read_ports, write=write_ports, compare="set"),
     Option("mounts", type="list", elements="dict", suboptions=MOUNT_SUBOPTIONS, normalize=normalize_mounts,
-           unset=lambda context: [], read=read_mounts, write=write_mounts, compare="set"),
-    # Options that change in place (update=...) stay out of the spec-hash label: the label cannot change
-    # with them, so they are always compared with what the engine reports.
+           unset=lambda context: [], read=read_mounts, write=write_mounts, compare="set", show=show_mounts),
+    # Options with an update change in place, and so stay out of the spec-hash label (see Option).
     Option("networks", type="list", elements="dict", suboptions=NETWORK_SUBOPTIONS,
            normalize=normalize_networks, unset=default_networks, read=read_networks, compare=networks_match,
-           update="networks", in_hash=False),
+           update=RECONNECT),
     Option("restart_policy", choices=["no", "always", "on-failure", "unless-stopped"],
            unset=lambda context: "no", read=_read_restart, write=_write_restart,
-           update="restart_policy", in_hash=False),
+           update=_update_restart, updated_with="restart_retries"),
     Option("restart_retries", type="int", normalize=_positive_int, unset=lambda context: 0,
-           read=_read_retries, write=_write_retries, update="restart_policy", in_hash=False),
+           read=_read_retries, write=_write_retries, update=_update_retries, updated_with="restart_policy"),
     Option("healthcheck", type="dict", suboptions=HEALTHCHECK_SUBOPTIONS, normalize=_healthcheck,
-           unset=_image_healthcheck, merge=_healthcheck_merge, read=_read_healthcheck, write=_write_healthcheck),
-    Option("cpus", type="float", normalize=_cpus, unset=lambda context: None,
-           read=_read_cpus, write=_write_cpus, update="nano_cpus", in_hash=False),
-    Option("memory", normalize=_memory_limit, unset=lambda context: None,
-           read=_read_limit("Memory"), write=_set("mem_limit", "host"), update="mem_limit", in_hash=False),
-    Option("memory_reservation", normalize=_limit, unset=lambda context: None,
-           read=_read_limit("MemoryReservation"), write=_set("mem_reservation", "host"),
-           update="mem_reservation", in_hash=False),
-    Option("pids_limit", type="int", normalize=_limit,
-           unset=lambda context: None, read=_read_limit("PidsLimit"), write=_set("pids_limit", "host"),
-           update="pids_limit", in_hash=False),
+           unset=_image_healthcheck, merge=_healthcheck_merge, read=_read_healthcheck, write=_write_healthcheck,
+           show=_show_healthcheck),
+    Option("cpus", type="raw", normalize=normalize_cpus, check=cpus_on_engine, unset=lambda context: None,
+           read=read_cpus, write=CPUS[0], update=CPUS[1]),
+    Option("memory", normalize=normalize_memory, unset=lambda context: None, read=read_limit("Memory"),
+           write=MEMORY[0], update=MEMORY[1], show=format_size),
+    Option("memory_reservation", normalize=normalize_limit, unset=lambda context: None,
+           read=read_limit("MemoryReservation"), write=RESERVATION[0], update=RESERVATION[1], show=format_size),
+    Option("pids_limit", type="int", normalize=normalize_limit, unset=lambda context: None,
+           read=read_limit("PidsLimit"), write=PIDS[0], update=PIDS[1], lifts_in_place=True),
     Option("user", unset=_image("User", ""), read=_config("User", ""), write=_set("user")),
     Option("working_dir", normalize=_working_dir, unset=_image("WorkingDir", ""), read=_config("WorkingDir", ""),
            write=_set("working_dir")),
@@ -351,7 +381,8 @@ CONTAINER_OPTIONS = OptionTable([
            read=_read_caps("CapDrop"), write=_set("cap_drop", "host")),
     Option("security_opts", type="list", elements="str", normalize=_security_opts, unset=lambda context: [],
            read=_read_security_opts, write=_set("security_opt", "host")),
-    Option("log_driver", unset=_log_unset, read=_read_log_driver, write=_write_log("Type")),
+    Option("log_driver", unset=_log_unset, check=_log_driver_on_engine, read=_read_log_driver,
+           write=_write_log("Type")),
     # Left out, the engine's default log-opts (daemon.json) apply: no opinion. Given, the engine still
     # adds its default log-opts for the default driver (max-file next to the user's max-size), and the
     # API does not tell which: only the options the user names are compared.
@@ -363,5 +394,5 @@ CONTAINER_OPTIONS = OptionTable([
            write=_set("stop_timeout")),
 ])
 
-# What the spec-hash label cannot vouch for: the options that change in place (see the comment above).
-UPDATABLE_OPTIONS = OptionTable([option for option in CONTAINER_OPTIONS.options if not option.in_hash])
+# What the spec-hash label cannot vouch for: the options that change in place (see Option.update).
+UPDATABLE_OPTIONS = CONTAINER_OPTIONS.subtable(lambda option: not option.in_hash)

@@ -15,7 +15,11 @@ import ipaddress
 import json
 import re
 
+from ansible.module_utils.errors import UnsupportedError
+
+from ansible_collections.flotilla.fleet.plugins.module_utils import _fleet
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import ContractError
 
 
 class _NoOpinion:
@@ -36,6 +40,16 @@ def _nothing(context):
     return NO_OPINION
 
 
+class _Reconnect:
+    """Updated in place by connecting and disconnecting networks, not by the update body."""
+
+    def __repr__(self):
+        return "RECONNECT"
+
+
+RECONNECT = _Reconnect()
+
+
 class Option:
     """One option of a resource.
 
@@ -43,16 +57,25 @@ class Option:
     unset(context) -> the canonical value an omitted option stands for, or NO_OPINION
     merge(value, context) -> what a given value amounts to once the engine adds its defaults (env over
         the image's env, say); identity by default
+    check(value, context) -> None, or what is wrong with a value on this engine (more CPUs than it has)
     read(actual, context) -> canonical value from the engine's inspect result
     write(value, payload) -> adds the value to a create payload
+    update(value, body) -> writes the value into an in-place update body (POST /containers/{id}/update);
+        RECONNECT for options changed by (dis)connecting; None when a change needs a recreate. What
+        changes in place stays out of the spec hash (the label cannot change with it), so it is always
+        compared with what the engine reports.
+    lifts_in_place: the update can also remove the option (value None); the update endpoint reads 0 as
+        "keep", so most limits cannot be lifted without a recreate
+    updated_with: the option whose value goes into the same field of the update body (both are written)
+    show(value) -> the canonical value as the user writes it, for diffs (256m, not 268435456)
     compare: 'strict' (==), 'set' (order does not matter), 'subset' (what is actual may have more), or a
         function(desired, actual) -> bool for options with their own notion of "the same"
-    update: the key for an in-place update call, or None when a change needs a recreate
     """
 
     def __init__(self, name, type="str", elements=None, choices=None, aliases=None, no_log=None,
                  suboptions=None, normalize=_identity, unset=_nothing, read=None, write=None,
-                 compare="strict", update=None, in_hash=True, merge=None):
+                 compare="strict", update=None, merge=None, check=None, show=None, lifts_in_place=False,
+                 updated_with=None):
         self.name = name
         self.type = type
         self.elements = elements
@@ -66,8 +89,24 @@ class Option:
         self.write = write
         self.compare = compare
         self.update = update
-        self.in_hash = in_hash
         self.merge = merge
+        self.check = check
+        self.show = show
+        self.lifts_in_place = lifts_in_place
+        self.updated_with = updated_with
+
+    @property
+    def in_hash(self):
+        return self.update is None
+
+    def updates_in_place(self, value):
+        """Whether the engine can take this value without a recreate."""
+        return self.update is not None and (value is not None or self.lifts_in_place)
+
+    def shown(self, value):
+        if self.show is None or value is None or value is NO_OPINION:
+            return value
+        return self.show(value)
 
     def argument_spec(self):
         spec = {"type": self.type}
@@ -97,9 +136,16 @@ def _as_set(values):
 class OptionTable:
     """The options of one resource kind, in declaration order."""
 
-    def __init__(self, options):
+    def __init__(self, options, checked=None):
         self.options = list(options)
         self.by_name = {option.name: option for option in self.options}
+        # The options whose values are checked against the engine: those of the whole resource, even
+        # for a table of some of them (a request is refused whichever path it takes).
+        self.checked = checked if checked is not None else [option for option in self.options if option.check]
+
+    def subtable(self, keep):
+        """The options for which keep(option) is true; requests are still checked against all options."""
+        return OptionTable([option for option in self.options if keep(option)], self.checked)
 
     def argument_spec(self):
         return {option.name: option.argument_spec() for option in self.options}
@@ -112,8 +158,24 @@ class OptionTable:
             if params.get(option.name) is not None
         }
 
-    def effective(self, desired, context):
-        """What the user asked for, with omitted options standing for their defaults."""
+    def check(self, desired, context, prefix=""):
+        """Refuse what this engine cannot take (``cpus`` above its CPU count): FleetError naming the field.
+
+        Only the options the user set are checked, so an engine fact is only asked for when it matters.
+        """
+        for option in self.checked:
+            if option.name in desired:
+                problem = option.check(desired[option.name], context)
+                if problem:
+                    raise FleetError("%s%s: %s" % (prefix, option.name, problem))
+
+    def effective(self, desired, context, prefix=""):
+        """What the user asked for, with omitted options standing for their defaults.
+
+        What it amounts to depends on the engine, so values the engine cannot take are refused here
+        (see check), before anything is compared or changed.
+        """
+        self.check(desired, context, prefix)
         effective = {}
         for option in self.options:
             if option.name not in desired:
@@ -136,9 +198,35 @@ class OptionTable:
         ]
 
     def diff(self, names, effective, actual):
-        before = {name: actual.get(name) for name in names}
-        after = {name: effective[name] for name in names}
+        """Before and after of the options named, in the user's units (30s, 256m), not the engine's."""
+        before = {name: self.by_name[name].shown(actual.get(name)) for name in names}
+        after = {name: self.by_name[name].shown(effective[name]) for name in names}
         return {"before": before, "after": after}
+
+    def show(self, values):
+        """Canonical values as the user writes them (options the table does not hold are kept as they are)."""
+        return {name: self.by_name[name].shown(value) if name in self.by_name else value
+                for name, value in values.items()}
+
+    def updates_in_place(self, changes):
+        """Whether every change {name: effective value} can be made on the live container."""
+        return all(self.by_name[name].updates_in_place(value) for name, value in changes.items())
+
+    def update_body(self, changes, effective=None):
+        """The POST /containers/{id}/update body for the changes {option name: effective value}.
+
+        Options changed by reconnecting (RECONNECT) are left to the caller. An option written into the
+        same body field as another (``updated_with``) brings the other's value along, from ``changes`` or
+        else from ``effective`` (every option's effective value).
+        """
+        values = dict(effective or {}, **changes)
+        names = set(changes)
+        names.update(self.by_name[name].updated_with for name in changes if self.by_name[name].updated_with)
+        body = {}
+        for option in self.options:
+            if option.name in names and callable(option.update) and option.name in values:
+                option.update(values[option.name], body)
+        return body
 
     def fingerprint(self, desired, extra=None):
         """A hash of what the user asked for; stored in a label so an unchanged spec is seen at once."""
@@ -150,26 +238,17 @@ class OptionTable:
 
 # --- normalisers shared by resource tables -------------------------------------------------------
 
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+def contract(parse, value, field, *args):
+    """Run a fleet-contract grammar (``_fleet.parse_*``), its ContractError becoming a FleetError."""
+    try:
+        return parse(value, field, *args)
+    except ContractError as error:
+        raise FleetError(str(error))
 
 
 def parse_size(value, field):
-    """'512m', '1g', '1.5GiB', 1048576 -> bytes (powers of 1024, as Docker does)."""
-    if isinstance(value, bool):
-        raise FleetError("%s: expected a size such as 512m or 1g, got %r" % (field, value))
-    if isinstance(value, int):
-        number, unit = value, ""
-    else:
-        match = _SIZE_RE.match(str(value))
-        if not match:
-            raise FleetError("%s: cannot parse %r as a size (use bytes or a number with k, m, g or t, e.g. 512m)"
-                             % (field, value))
-        number, unit = float(match.group(1)), match.group(2).lower()
-    size = int(number * _SIZE_UNITS[unit])
-    if size < 0:
-        raise FleetError("%s: must not be negative, got %r" % (field, value))
-    return size
+    """'512m', '1g', '1.5GiB', '512Mi', 1048576 -> bytes (powers of 1024, as Docker does)."""
+    return contract(_fleet.parse_size, value, field)
 
 
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)")
@@ -196,8 +275,21 @@ def parse_duration(value, field):
     return int(seconds * 10 ** 9)
 
 
+def format_duration(nanoseconds):
+    """Nanoseconds as the user writes them: 90000000000 -> '1m30s', 500000000 -> '500ms'."""
+    if not nanoseconds:
+        return "0s"
+    text, rest = "", nanoseconds
+    for unit in ("h", "m", "s", "ms", "us", "ns"):
+        count, rest = divmod(rest, _DURATION_NS[unit])
+        if count:
+            text += "%d%s" % (count, unit)
+    return text
+
+
 def string_map(value, field):
-    """A dict of strings; numbers are fine, but booleans must be quoted to avoid yes/True surprises."""
+    """A dict of strings; whole numbers are fine, but booleans and floats must be quoted: YAML turns
+    yes into True and 1.10 into 1.1, and the value would not be what the user wrote."""
     if not isinstance(value, dict):
         raise FleetError("%s: expected a dictionary, got %r" % (field, value))
     result = {}
@@ -205,6 +297,9 @@ def string_map(value, field):
         if isinstance(item, bool):
             raise FleetError("%s.%s: %r is a boolean; quote it ('%s') so the value is exact"
                              % (field, key, item, str(item).lower()))
+        if isinstance(item, float):
+            raise FleetError("%s.%s: %r is a float, which YAML may have altered (1.10 becomes 1.1); quote it "
+                             "so the value is exact" % (field, key, item))
         if isinstance(item, (dict, list)):
             raise FleetError("%s.%s: expected a string, got a %s" % (field, key, type(item).__name__))
         result[str(key)] = "" if item is None else str(item)
@@ -236,3 +331,15 @@ def parse_ipv4(value, field):
         return str(ipaddress.IPv4Address(value))
     except ValueError:
         raise FleetError("%s: %r is not an IPv4 address" % (field, value))
+
+
+def validated_parameters(validator, params, field):
+    """``params`` checked by an ArgumentSpecValidator (for a list of option dicts such as a ``containers``
+    item), or FleetError ``"<field>: <Ansible's messages>"``. Unknown options keep Ansible's word for them:
+    ``containers[0]: Unsupported parameters: mounts.sauce. Supported parameters include: ...``."""
+    result = validator.validate(params)
+    if result.error_messages:
+        raise FleetError("%s: %s" % (field, "; ".join(
+            ("Unsupported parameters: %s" if isinstance(error, UnsupportedError) else "%s") % error.msg
+            for error in result.errors)))
+    return result.validated_parameters

@@ -1,59 +1,32 @@
-"""Parse the quantities users write: memory sizes, cpus, custom counts and host ports.
+"""The quantities users write (memory sizes, cpus, custom counts, host ports), read with the fleet grammars.
 
 Internally every quantity is an integer so that sums never drift: cpus are millicpus,
-memory is bytes, custom resources are counts.
+memory is bytes, custom resources are counts. The grammars (and their wording) are the fleet
+contract's, shared with the modules; this adapter only raises them as PlacementError.
 """
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
+from ansible_collections.flotilla.fleet.plugins.module_utils import _fleet
 
-from ._errors import PlacementError, is_int, require_int
+from ._errors import PlacementError, require_int
 
-# Docker's convention: every unit is a power of 1024 ("512m" is 512 MiB), and the
-# Kubernetes/IEC spellings ("512Mi", "1.5GiB") mean the same thing.
-_MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
-_MEMORY_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b?)|(b))?\s*$", re.IGNORECASE)
-_MEMORY_HELP = "use bytes or a number with b, k, m, g, t, optionally followed by i/iB/B"
 
-_CPUS_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m?)\s*$")
-_PORT_RE = re.compile(r"^\s*(\d{1,5})(?:/(tcp|udp|sctp))?\s*$", re.IGNORECASE)
+def _placement_error(parse, value, path, *args):
+    try:
+        return parse(value, path, *args)
+    except _fleet.ContractError as error:
+        raise PlacementError(error.field, error.problem) from None
 
 
 def parse_memory(value: object, path: str) -> int:
     """Bytes from an int or a size string such as ``512m``, ``1.5GiB`` or ``256Mi``."""
-    if is_int(value) or isinstance(value, float):
-        if value < 0:
-            raise PlacementError(path, f"must be >= 0, got {value!r}")
-        return int(value)
-    if not isinstance(value, str):
-        raise PlacementError(path, f"cannot parse {value!r} as a memory size ({_MEMORY_HELP})")
-    match = _MEMORY_RE.match(value)
-    if not match:
-        raise PlacementError(path, f"cannot parse {value!r} as a memory size ({_MEMORY_HELP})")
-    number, unit, bytes_unit = match.groups()
-    multiplier = _MEMORY_UNITS[(unit or bytes_unit or "").lower()]
-    return int(Decimal(number) * multiplier)
+    return _placement_error(_fleet.parse_size, value, path)
 
 
 def parse_cpus(value: object, path: str) -> int:
     """Millicpus from a number of cpus (``0.5``) or a millicpu string (``500m``)."""
-    if is_int(value) or isinstance(value, float):
-        if value < 0:
-            raise PlacementError(path, f"must be >= 0, got {value!r}")
-        return int((Decimal(str(value)) * 1000).to_integral_value())
-    match = _CPUS_RE.match(value) if isinstance(value, str) else None
-    if not match:
-        raise PlacementError(
-            path, f"cannot parse {value!r} as cpus (use a number like 0.5 or millicpus like 500m)"
-        )
-    number, milli = match.groups()
-    try:
-        amount = Decimal(number)
-    except InvalidOperation:  # pragma: no cover - the regex only lets digits through
-        raise PlacementError(path, f"cannot parse {value!r} as cpus") from None
-    return int(amount if milli else (amount * 1000).to_integral_value())
+    return _placement_error(_fleet.parse_millicpus, value, path)
 
 
 def parse_count(value: object, path: str) -> int:
@@ -62,17 +35,18 @@ def parse_count(value: object, path: str) -> int:
 
 
 def parse_port(value: object, path: str) -> str:
-    """A host port as ``"<number>/<protocol>"``; plain numbers are tcp."""
-    text = str(value) if is_int(value) else value
-    match = _PORT_RE.match(text) if isinstance(text, str) else None
-    if not match or not 1 <= int(match.group(1)) <= 65535:
-        raise PlacementError(
-            path,
-            f"cannot parse {value!r} as a host port (use 1-65535, optionally followed by /tcp or /udp)",
-        )
-    return f"{int(match.group(1))}/{(match.group(2) or 'tcp').lower()}"
+    """The host port a published port takes, as ``"<number>/<protocol>"``.
+
+    One grammar with the container's ``ports``: ``127.0.0.1:8080:80`` takes host port 8080. A port
+    without a host part (``8080``, ``53/udp``) is read as the host port, the scheduler's own spelling.
+    """
+    port = _placement_error(_fleet.parse_port, value, path)
+    if port["host_port"]:
+        return "%s/%s" % (port["host_port"], port["protocol"])
+    if isinstance(value, str) and ":" in value or isinstance(value, dict):
+        # 127.0.0.1::80 or {container_port: 80}: the engine picks a free port, nothing to reserve.
+        raise PlacementError(path, "%r takes any free host port; list only fixed host ports here" % (value,))
+    return "%d/%s" % (port["container_port"], port["protocol"])
 
 
-def format_cpus(millicpus: int) -> float | int:
-    """Millicpus back to the number of cpus a user would write (``1500`` -> ``1.5``)."""
-    return millicpus // 1000 if millicpus % 1000 == 0 else millicpus / 1000
+format_cpus = _fleet.format_cpus

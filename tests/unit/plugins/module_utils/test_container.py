@@ -169,7 +169,7 @@ def test_lifting_a_memory_limit_recreates():
     first = existing(api, memory="64m")
     result = converge(api)
     assert result["action"] == "recreated" and result["id"] != first["id"]
-    assert result["diff"] == {"before": {"memory": 64 * 1024 ** 2}, "after": {"memory": None}}
+    assert result["diff"] == {"before": {"memory": "64m"}, "after": {"memory": None}}
 
 
 def test_other_changes_recreate_new_before_old_goes():

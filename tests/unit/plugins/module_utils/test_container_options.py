@@ -128,6 +128,14 @@ def test_healthcheck_durations_and_forms():
 @pytest.mark.parametrize("healthcheck, message", [
     ({"interval": "5s"}, "healthcheck.test: required unless disable is true"),
     ({"test": []}, "healthcheck.test: expected a shell command string or a list of arguments, got []"),
+    # [CMD] alone makes Docker 20.10's dockerd panic at the first probe: never sent.
+    ({"test": ["CMD"]}, "healthcheck.test: CMD needs a command after it, such as [CMD, curl, -f, http://localhost/]"),
+    ({"test": ["CMD", ""]}, "healthcheck.test: CMD needs a command after it, such as [CMD, curl, -f, http://localhost/]"),
+    ({"test": ["CMD-SHELL"]}, "healthcheck.test: CMD-SHELL needs a command after it, such as [CMD-SHELL, curl -f localhost]"),
+    ({"test": ["CMD-SHELL", " "]},
+     "healthcheck.test: CMD-SHELL needs a command after it, such as [CMD-SHELL, curl -f localhost]"),
+    ({"test": ""}, "healthcheck.test: an empty command passes or fails whatever the container does; give a command, "
+                   "or set disable: true"),
     ({"test": "true", "interval": "500us"}, "healthcheck.interval: must be at least 1ms, got '500us'"),
     ({"test": "true", "timeout": "soon"},
      "healthcheck.timeout: cannot parse 'soon' as a duration (use e.g. 30s, 1m30s, 500ms)"),
@@ -151,7 +159,8 @@ def test_healthcheck_read_back_and_image_defaults():
     assert changes({}, engine_container(config={"Healthcheck": image["Healthcheck"]}), image)[0] == []
 
 
-@pytest.mark.parametrize("value, expected", [(0.5, 0.5), (2, 2.0), (0.3333333, 0.333)])
+@pytest.mark.parametrize("value, expected", [(0.5, 0.5), (2, 2.0), (0.3333333, 0.333), ("500m", 0.5), ("0.5", 0.5),
+                                             ("1500m", 1.5), (0.01, 0.01), ("10m", 0.01)])
 def test_cpus(value, expected):
     assert normalize(cpus=value)["cpus"] == expected
     assert changes({"cpus": value}, engine_container(host={"NanoCpus": int(expected * 1e9)}))[0] == []
@@ -159,6 +168,27 @@ def test_cpus(value, expected):
 
 @pytest.mark.parametrize("params, message", [
     ({"cpus": 0}, "cpus: must be a positive number of CPUs such as 0.5 or 2, got 0"),
+    ({"cpus": "0m"}, "cpus: must be a positive number of CPUs such as 0.5 or 2, got 0m"),
+    ({"cpus": -1}, "cpus: must not be negative, got -1"),
+    # Below the engine's resolution the limit would round to nothing (or fail at start): say the smallest.
+    ({"cpus": 0.0001}, "cpus: 0.0001 is below 0.01 (10m), the smallest CPU limit the engine applies"),
+    ({"cpus": "5m"}, "cpus: 5m is below 0.01 (10m), the smallest CPU limit the engine applies"),
+    ({"cpus": float("nan")}, "cpus: expected a number of CPUs such as 0.5 or 500m, got nan"),
+    ({"cpus": float("inf")}, "cpus: expected a number of CPUs such as 0.5 or 500m, got inf"),
+    ({"cpus": True}, "cpus: cannot parse True as cpus (use a number of CPUs such as 0.5 or millicpus such as 500m)"),
+    ({"cpus": "half"}, "cpus: cannot parse 'half' as cpus (use a number of CPUs such as 0.5 or millicpus such as 500m)"),
+    ({"memory": "99999999t"}, "memory: '99999999t' is more than the engine can hold (at most 8 EiB, 2^63-1 bytes)"),
+    ({"memory": "nan"}, "memory: cannot parse 'nan' as a size (use bytes or a number with k, m, g or t, e.g. 512m)"),
+    ({"env": {"": "x"}}, "env: '' is not a variable name (it is empty)"),
+    ({"env": {"A=B": "x"}}, "env.A=B: 'A=B' is not a variable name ('=' separates the name from the value)"),
+    ({"env": {"VERSION": 1.10}},
+     "env.VERSION: 1.1 is a float, which YAML may have altered (1.10 becomes 1.1); quote it so the value is exact"),
+    ({"command": ["sleep", {"a": 1}]}, "command[1]: expected a string, got {'a': 1}"),
+    ({"command": ["echo", True]}, "command[1]: True is a boolean; quote it ('true') so the argument is exact"),
+    ({"entrypoint": [["sh"]]}, "entrypoint[0]: expected a string, got ['sh']"),
+    ({"cap_add": ["CAP_FOO"]}, "cap_add[0]: 'CAP_FOO' is not a Linux capability (see capabilities(7); ALL for every one)"),
+    ({"cap_drop": ["net_admin", "bogus"]},
+     "cap_drop[1]: 'bogus' is not a Linux capability (see capabilities(7); ALL for every one)"),
     ({"memory": "5m"}, "memory: the Docker engine needs at least 6m, got '5m'"),
     ({"memory": "0"}, "memory: leave the option out for no limit; 0 is not a limit"),
     ({"memory_reservation": "0"}, "memory_reservation: leave the option out for no limit; 0 is not a limit"),
@@ -178,9 +208,10 @@ def test_sizes_are_compared_in_bytes():
     inspected = engine_container(host={"Memory": 64 * 1024 ** 2, "MemoryReservation": 32 * 1024 ** 2})
     assert changes({"memory": "64m", "memory_reservation": "32MiB"}, inspected)[0] == []
     assert changes({"memory": 67108864, "memory_reservation": "32768k"}, inspected)[0] == []
+    # The diff shows the user's units, not bytes.
     assert changes({"memory": "1g"}, inspected)[1] == {
-        "before": {"memory": 64 * 1024 ** 2, "memory_reservation": 32 * 1024 ** 2},
-        "after": {"memory": 1024 ** 3, "memory_reservation": None}}
+        "before": {"memory": "64m", "memory_reservation": "32m"},
+        "after": {"memory": "1g", "memory_reservation": None}}
 
 
 def test_caps_are_upper_case_without_prefix_and_sorted():
@@ -228,6 +259,26 @@ def test_restart_policy_spellings():
     assert changes({"restart_policy": "on-failure"}, inspected)[0] == ["restart_retries"]
 
 
+def test_the_spec_hash_of_an_unchanged_request_is_the_one_before_this_release():
+    # Computed by the code before the options declared their updates: upgrading recreates nothing.
+    request = {"image": "flotilla-test/base:latest", "command": ["sleep", "1"], "entrypoint": "/bin/sh -c",
+               "env": {"A": 1, "B": "x"}, "labels": {"tier": "web", "flotilla.service": "web"},
+               "ports": ["127.0.0.1:8080:80", {"container_port": 53, "protocol": "udp"}, "9000"],
+               "mounts": [{"type": "tmpfs", "target": "/t", "tmpfs_size": "16m", "tmpfs_mode": "1770"},
+                          {"source": "data", "target": "/data/"},
+                          {"type": "bind", "source": "/srv", "target": "/srv", "read_only": True}],
+               "networks": [{"name": "n", "aliases": ["a"]}], "restart_policy": "on-failure", "restart_retries": 2,
+               "healthcheck": {"test": "true", "interval": "30s", "retries": 2}, "cpus": 0.5, "memory": "64m",
+               "memory_reservation": "32m", "pids_limit": 64, "user": "nobody", "working_dir": "/srv/./app",
+               "hostname": "h", "read_only": True, "privileged": False, "cap_add": ["net_admin"], "cap_drop": ["ALL"],
+               "security_opts": ["no-new-privileges:true"], "log_driver": "json-file", "log_options": {"max-size": "5m"},
+               "stop_signal": "SIGINT", "stop_timeout": 3}
+    assert CONTAINER_OPTIONS.fingerprint(normalize(**request)) == \
+        "e6d6572fdacd37337b496b2baf204b0a7114d81aa3ddda0c33d6f36dcc1e8234"
+    assert CONTAINER_OPTIONS.fingerprint(normalize(image="flotilla-test/base:latest")) == \
+        "c6bc00eee18cd11c6d8e008471e3e4ab16931ca90d222e328d0e0c4a58ded02c"
+
+
 def test_options_that_change_in_place_stay_out_of_the_hash():
     updatable = {option.name for option in CONTAINER_OPTIONS.options if option.update}
     assert updatable == {"networks", "restart_policy", "restart_retries", "cpus", "memory", "memory_reservation",
@@ -269,3 +320,16 @@ def test_argument_spec_matches_the_doc_fragment():
 
     assert {name: shape(spec) for name, spec in documented.items()} == \
         {name: shape(spec) for name, spec in container_argument_spec().items()}
+
+
+def test_the_diff_shows_the_users_units():
+    check = {"Test": ["CMD-SHELL", "true"], "Interval": 30 * 10 ** 9}
+    inspected = engine_container(config={"Healthcheck": check}, host={"NanoCpus": 500000000})
+    names, diff = changes({"healthcheck": {"test": "true", "interval": "1m30s", "timeout": "500ms"}, "cpus": "250m",
+                           "mounts": [{"type": "tmpfs", "target": "/t", "tmpfs_size": "16m"}]}, inspected)
+    assert diff == {
+        "before": {"healthcheck": {"Test": ["CMD-SHELL", "true"], "Interval": "30s"}, "cpus": 0.5, "mounts": []},
+        "after": {"healthcheck": {"Test": ["CMD-SHELL", "true"], "Interval": "1m30s", "Timeout": "500ms"},
+                  "cpus": 0.25, "mounts": [{"type": "tmpfs", "source": "", "target": "/t", "read_only": False,
+                                            "tmpfs_size": "16m"}]}}
+    assert CONTAINER_OPTIONS.show({"memory": 256 << 20, "state": "started"}) == {"memory": "256m", "state": "started"}

@@ -5,13 +5,14 @@ from hypothesis import given, strategies as st
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import (
-    NO_OPINION, Option, OptionTable, parse_duration, parse_size, string_list, string_map)
+    NO_OPINION, RECONNECT, Option, OptionTable, format_duration, parse_duration, parse_size, string_list, string_map,
+    validated_parameters)
 
 
 @pytest.mark.parametrize("value, expected", [
     (1048576, 1048576), ("512", 512), ("512b", 512), ("1k", 1024), ("64m", 64 * 1024 ** 2),
     ("64M", 64 * 1024 ** 2), ("1g", 1024 ** 3), ("1.5GiB", int(1.5 * 1024 ** 3)), ("2MB", 2 * 1024 ** 2),
-    (" 3 m ", 3 * 1024 ** 2), ("1t", 1024 ** 4), (0, 0),
+    (" 3 m ", 3 * 1024 ** 2), ("1t", 1024 ** 4), (0, 0), ("512Mi", 512 * 1024 ** 2), ("1kb", 1024),
 ])
 def test_parse_size(value, expected):
     assert parse_size(value, "memory") == expected
@@ -23,6 +24,8 @@ def test_parse_size(value, expected):
     ("-5m", "memory: cannot parse '-5m' as a size (use bytes or a number with k, m, g or t, e.g. 512m)"),
     (-5, "memory: must not be negative, got -5"),
     (True, "memory: expected a size such as 512m or 1g, got True"),
+    (float("nan"), "memory: expected a size such as 512m or 1g, got nan"),
+    ("99999999t", "memory: '99999999t' is more than the engine can hold (at most 8 EiB, 2^63-1 bytes)"),
 ])
 def test_parse_size_errors_name_the_field(value, message):
     with pytest.raises(FleetError) as error:
@@ -30,7 +33,7 @@ def test_parse_size_errors_name_the_field(value, message):
     assert str(error.value) == message
 
 
-@given(st.integers(min_value=0, max_value=2 ** 50), st.sampled_from(["", "k", "m", "g"]))
+@given(st.integers(min_value=0, max_value=2 ** 30), st.sampled_from(["", "k", "m", "g"]))
 def test_parse_size_units_are_powers_of_1024(number, unit):
     factor = {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[unit]
     assert parse_size("%d%s" % (number, unit), "size") == number * factor
@@ -57,14 +60,31 @@ def test_parse_duration_errors(value, message):
     assert str(error.value) == message
 
 
-def test_string_map_stringifies_numbers_and_none():
-    assert string_map({"A": 1, "B": 1.5, "C": None, "D": "x"}, "env") == {"A": "1", "B": "1.5", "C": "", "D": "x"}
+@given(st.integers(min_value=0, max_value=2 ** 40 - 1))
+def test_format_size_reads_back_as_the_same_bytes(size):
+    from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import format_size
+    assert parse_size(format_size(size), "size") == size
+
+
+@pytest.mark.parametrize("nanoseconds, text", [
+    (30 * 10 ** 9, "30s"), (90 * 10 ** 9, "1m30s"), (5 * 10 ** 8, "500ms"), (3600 * 10 ** 9, "1h"), (0, "0s"),
+    (1500, "1us500ns"),
+])
+def test_format_duration_is_what_a_user_writes(nanoseconds, text):
+    assert format_duration(nanoseconds) == text
+    assert parse_duration(text, "d") == nanoseconds
+
+
+def test_string_map_stringifies_whole_numbers_and_none():
+    assert string_map({"A": 1, "C": None, "D": "x"}, "env") == {"A": "1", "C": "", "D": "x"}
 
 
 @pytest.mark.parametrize("value, message", [
     ({"DEBUG": True}, "env.DEBUG: True is a boolean; quote it ('true') so the value is exact"),
     ({"DEBUG": False}, "env.DEBUG: False is a boolean; quote it ('false') so the value is exact"),
     ({"NESTED": {"a": 1}}, "env.NESTED: expected a string, got a dict"),
+    ({"VERSION": 1.10}, "env.VERSION: 1.1 is a float, which YAML may have altered (1.10 becomes 1.1); quote it so "
+                        "the value is exact"),
     (["A=1"], "env: expected a dictionary, got ['A=1']"),
 ])
 def test_string_map_errors(value, message):
@@ -106,9 +126,10 @@ def test_argument_spec_is_generated_from_the_table():
 def _table():
     return OptionTable([
         Option("memory", normalize=parse_size, unset=lambda context: None,
-               read=lambda inspected, context: inspected.get("Memory") or None, update="mem"),
+               read=lambda inspected, context: inspected.get("Memory") or None,
+               update=lambda value, body: body.update(Memory=value), show=lambda value: "%dm" % (value >> 20)),
         Option("user", unset=lambda context: context["user"], read=lambda inspected, context: inspected["User"]),
-        Option("name_only", in_hash=False),
+        Option("name_only", update=RECONNECT),
         Option("env", type="dict", normalize=string_map, unset=lambda context: {},
                merge=lambda value, context: dict(context["env"], **value),
                read=lambda inspected, context: inspected["Env"]),
@@ -127,8 +148,9 @@ def test_normalize_effective_differences_diff():
     assert actual == {"memory": None, "user": "root", "env": {"PATH": "/bin", "A": "1"}}
     changes = table.differences(effective, actual)
     assert changes == ["memory", "user"]
+    # In the user's units: 64m, not 67108864.
     assert table.diff(changes, effective, actual) == {"before": {"memory": None, "user": "root"},
-                                                      "after": {"memory": 64 * 1024 ** 2, "user": "nobody"}}
+                                                      "after": {"memory": "64m", "user": "nobody"}}
 
 
 def test_normalize_errors_carry_the_prefix():
@@ -148,7 +170,8 @@ def test_fingerprint_ignores_key_order_and_options_kept_out_of_it(values):
 def test_fingerprint_changes_with_any_hashed_value():
     table = _table()
     assert table.fingerprint({"user": "a"}) != table.fingerprint({"user": "b"})
-    assert table.fingerprint({"user": "a"}) != table.fingerprint({"user": "a", "memory": 1})
+    assert table.fingerprint({"user": "a"}) != table.fingerprint({"user": "a", "env": {"A": "1"}})
+    assert table.fingerprint({"user": "a"}) == table.fingerprint({"user": "a", "memory": 1})  # changes in place
     assert table.fingerprint({"user": "a"}, extra={"x": 1}) != table.fingerprint({"user": "a"})
 
 
@@ -165,3 +188,71 @@ def test_parse_ipv4_names_the_field():
     assert parse_ipv4("10.0.0.7", "x") == "10.0.0.7"
     with pytest.raises(FleetError, match=r"^connected\[0\]\.ipv4_address: '10\.0\.0' is not an IPv4 address$"):
         parse_ipv4("10.0.0", "connected[0].ipv4_address")
+
+
+def test_in_hash_follows_from_the_update():
+    table = _table()
+    assert [option.name for option in table.options if option.in_hash] == ["user", "env"]
+
+
+def _restart_table():
+    def write_field(key):
+        return lambda value, body: body.setdefault("RestartPolicy", {}).update({key: value})
+    return OptionTable([
+        Option("networks", update=RECONNECT),
+        Option("policy", update=write_field("Name"), updated_with="retries"),
+        Option("retries", update=write_field("MaximumRetryCount"), updated_with="policy"),
+        Option("limit", update=lambda value, body: body.update(Limit=-1 if value is None else value),
+               lifts_in_place=True),
+        Option("memory", update=lambda value, body: body.update(Memory=value)),
+        Option("image"),
+    ])
+
+
+def test_update_body_writes_each_change_and_skips_reconnects():
+    table = _restart_table()
+    assert table.update_body({"memory": 5, "networks": ["n"]}) == {"Memory": 5}
+    assert table.update_body({}) == {}
+    # One body field for two options: a change of one sends both (an empty Name would mean "keep").
+    assert table.update_body({"retries": 3}, {"policy": "on-failure", "retries": 0, "memory": 9}) == {
+        "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}}
+    assert table.update_body({"limit": None}) == {"Limit": -1}
+
+
+def test_what_can_change_in_place():
+    table = _restart_table()
+    assert table.updates_in_place({"memory": 5, "networks": [], "limit": None})
+    assert not table.updates_in_place({"memory": None})  # the endpoint reads 0 as "keep"
+    assert not table.updates_in_place({"image": "x"})
+
+
+def test_checks_against_the_engine_name_the_field_and_cover_subtables():
+    table = OptionTable([
+        Option("cpus", update=lambda value, body: None,
+               check=lambda value, context: "more than %d" % context["ncpu"] if value > context["ncpu"] else None),
+        Option("image"),
+    ])
+    assert table.effective({"cpus": 2}, {"ncpu": 2}) == {"cpus": 2, "image": NO_OPINION}
+    with pytest.raises(FleetError, match=r"^containers\[1\]\.cpus: more than 2$"):
+        table.check({"cpus": 3}, {"ncpu": 2}, "containers[1].")
+    images_only = table.subtable(lambda option: option.name == "image")
+    assert [option.name for option in images_only.options] == ["image"]
+    with pytest.raises(FleetError, match=r"^cpus: more than 2$"):
+        images_only.effective({"cpus": 3}, {"ncpu": 2})
+    images_only.effective({"image": "x"}, None)  # nothing to check: the context is not even looked at
+
+
+def test_show_leaves_unknown_names_alone():
+    assert _table().show({"memory": 64 << 20, "state": "started"}) == {"memory": "64m", "state": "started"}
+
+
+def test_validated_parameters_keep_the_word_unsupported():
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    validator = ArgumentSpecValidator({"mounts": {"type": "list", "elements": "dict",
+                                                  "options": {"target": {"type": "str"}}}})
+    assert validated_parameters(validator, {"mounts": [{"target": "/a"}]}, "containers[0]") == {
+        "mounts": [{"target": "/a"}]}
+    with pytest.raises(FleetError) as error:
+        validated_parameters(validator, {"mounts": [{"target": "/a", "sauce": 1}]}, "containers[0]")
+    assert str(error.value) == ("containers[0]: Unsupported parameters: mounts.sauce. Supported parameters include: "
+                                "target.")

@@ -21,9 +21,8 @@ SERVICE_CASES = [
     ([{"name": "web", "replicas": True}], "services[0].replicas: must be an integer >= 0, got True"),
     ([{"name": "web", "replica": 2}], "services[0]: unknown key 'replica' (did you mean 'replicas'?)"),
     ([WEB, WEB | {"name": "db", "memory": "12xb"}],
-     "services[1].memory: cannot parse '12xb' as a memory size "
-     "(use bytes or a number with b, k, m, g, t, optionally followed by i/iB/B)"),
-    ([{"name": "web", "cpus": -0.5}], "services[0].cpus: must be >= 0, got -0.5"),
+     "services[1].memory: cannot parse '12xb' as a size (use bytes or a number with k, m, g or t, e.g. 512m)"),
+    ([{"name": "web", "cpus": -0.5}], "services[0].cpus: must not be negative, got -0.5"),
     ([{"name": "web", "resources": {"gpu": -1}}], "services[0].resources.gpu: must be an integer >= 0, got -1"),
     ([{"name": "web", "resources": {"memory": 1}}],
      "services[0].resources.memory: set memory at the service level, not under resources"),
@@ -68,8 +67,7 @@ HOST_CASES = [
     ([{"name": "h1", "cpus": 2}], "hosts[0]: capacity unknown (memory): gather flotilla.fleet.host_info "
                                   "into flotilla_host_info or set flotilla_cpus and flotilla_memory"),
     ([host("h1", memory="8 gigs")],
-     "hosts[0].memory: cannot parse '8 gigs' as a memory size "
-     "(use bytes or a number with b, k, m, g, t, optionally followed by i/iB/B)"),
+     "hosts[0].memory: cannot parse '8 gigs' as a size (use bytes or a number with k, m, g or t, e.g. 512m)"),
     ([host("h1", availability="offline")], "hosts[0].availability: must be one of active, drain, pause, got 'offline'"),
     ([host("h1", labels=["zone=a"])], "hosts[0].labels: must be a mapping, got list"),
     ([host("h1", cpu=4)], "hosts[0]: unknown key 'cpu' (use name, cpus, memory, resources, labels, availability, "

@@ -55,7 +55,7 @@ def test_the_stricter_availability_wins(swarm, inventory, expected):
 def test_errors_name_the_hostvar():
     with pytest.raises(PlacementError) as error:
         host_from_vars("n1", 0, {"flotilla_cpus": 2, "flotilla_memory": "2 gigs"}, True)
-    assert str(error.value).startswith("hostvars[n1].flotilla_memory: cannot parse '2 gigs' as a memory size")
+    assert str(error.value).startswith("hostvars[n1].flotilla_memory: cannot parse '2 gigs' as a size")
     with pytest.raises(PlacementError) as error:
         host_from_vars("n1", 0, {"flotilla_host_info": {**FACTS, "engine": {"cpus": "many", "memory": 1}}}, True)
     assert str(error.value).startswith("hostvars[n1].flotilla_host_info.engine.cpus: cannot parse 'many' as cpus")
