@@ -16,6 +16,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import CONNECTION_SPEC, FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._container import (
     ContainerConverger, ContainerRequest, container_argument_spec)
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import CONTAINER_OPTIONS, ContainerContext
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import health_of, state_of
 from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import (
     LEGACY_PROJECT_LABEL, SPEC_HASH_LABEL, STACK_LABEL, stack_of)
@@ -257,6 +258,10 @@ def converge_containers(module):
     params = module.params
     check_batch_options(params)
     requests = build_requests(params["containers"], params["defaults"], params["project"])
+    # What this engine cannot take (cpus above its CPU count) is refused for every item before any changes.
+    context = ContainerContext(None, module.engine.info)
+    for index, request in enumerate(requests):
+        CONTAINER_OPTIONS.check(request.desired, context, "containers[%d]." % index)
     batch = BatchConverger(module.engine, module.check_mode, params["parallelism"])
     existing = batch.existing()
     requests = keep_legacy_labels(requests, params["containers"], params["defaults"], params["project"], existing)

@@ -15,7 +15,6 @@ import ipaddress
 import json
 import re
 
-from ansible.module_utils.errors import UnsupportedError
 
 from ansible_collections.flotilla.fleet.plugins.module_utils import _fleet
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
@@ -332,14 +331,3 @@ def parse_ipv4(value, field):
     except ValueError:
         raise FleetError("%s: %r is not an IPv4 address" % (field, value))
 
-
-def validated_parameters(validator, params, field):
-    """``params`` checked by an ArgumentSpecValidator (for a list of option dicts such as a ``containers``
-    item), or FleetError ``"<field>: <Ansible's messages>"``. Unknown options keep Ansible's word for them:
-    ``containers[0]: Unsupported parameters: mounts.sauce. Supported parameters include: ...``."""
-    result = validator.validate(params)
-    if result.error_messages:
-        raise FleetError("%s: %s" % (field, "; ".join(
-            ("Unsupported parameters: %s" if isinstance(error, UnsupportedError) else "%s") % error.msg
-            for error in result.errors)))
-    return result.validated_parameters

@@ -192,6 +192,16 @@ def run_module(api, items, check_mode=False, **params):
     return converge_containers(SimpleNamespace(params=params, engine=engine, check_mode=check_mode))
 
 
+def test_cpus_beyond_the_engine_are_refused_for_every_item_before_any_change():
+    api = FakeEngineApi()
+    api.info.return_value = {"NCPU": 2, "LoggingDriver": "json-file"}
+    items = [{"name": "shop-a", "image": IMAGE}, {"name": "shop-b", "image": IMAGE, "cpus": 3}]
+    with pytest.raises(FleetError) as raised:
+        run_module(api, items)
+    assert str(raised.value).startswith("containers[1].cpus: ")
+    assert_no_writes(api)
+
+
 def labels_of(api, name):
     return next(c["Config"]["Labels"] for c in api.store.values() if c["Name"] == "/" + name)
 

@@ -5,8 +5,7 @@ from hypothesis import given, strategies as st
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import (
-    NO_OPINION, RECONNECT, Option, OptionTable, format_duration, parse_duration, parse_size, string_list, string_map,
-    validated_parameters)
+    NO_OPINION, RECONNECT, Option, OptionTable, format_duration, parse_duration, parse_size, string_list, string_map)
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -244,15 +243,3 @@ def test_checks_against_the_engine_name_the_field_and_cover_subtables():
 
 def test_show_leaves_unknown_names_alone():
     assert _table().show({"memory": 64 << 20, "state": "started"}) == {"memory": "64m", "state": "started"}
-
-
-def test_validated_parameters_keep_the_word_unsupported():
-    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-    validator = ArgumentSpecValidator({"mounts": {"type": "list", "elements": "dict",
-                                                  "options": {"target": {"type": "str"}}}})
-    assert validated_parameters(validator, {"mounts": [{"target": "/a"}]}, "containers[0]") == {
-        "mounts": [{"target": "/a"}]}
-    with pytest.raises(FleetError) as error:
-        validated_parameters(validator, {"mounts": [{"target": "/a", "sauce": 1}]}, "containers[0]")
-    assert str(error.value) == ("containers[0]: Unsupported parameters: mounts.sauce. Supported parameters include: "
-                                "target.")
