@@ -123,18 +123,12 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._container import (
     ContainerConverger, ContainerRequest, ImageCache, container_argument_spec)
 
 
-def converge(module):
-    request = ContainerRequest(module.params)
-    engine = module.engine
-    result = ContainerConverger(engine, ImageCache(engine), module.check_mode).converge(request)
-    output = {"changed": result["changed"], "container": result}
-    if "diff" in result:
-        output["diff"] = result.pop("diff")
-    return output
+def _converger(engine, check_mode):
+    return ContainerConverger(engine, ImageCache(engine), check_mode)
 
 
 def main():
-    FleetModule(container_argument_spec(), supports_check_mode=True).run(converge)
+    FleetModule(container_argument_spec(), supports_check_mode=True).converge(ContainerRequest, _converger, "container")
 
 
 if __name__ == "__main__":
