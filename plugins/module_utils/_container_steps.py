@@ -184,8 +184,9 @@ class ContainerSteps:
             with self.engine.action("rename", KIND, request.name):
                 self.engine.api.rename(old["Id"], parked_name(request.name))
         except FleetError:
-            if self._parked(request) is None:
-                raise
+            current = self._inspect_name(request.name)
+            if self._parked(request) is None and current is not None and current["Id"] == old["Id"]:
+                raise  # not another run: the engine refused the rename itself
             raise RecreateContended("Container %s on %s: another run is recreating it (the old container is parked "
                                     "as %s); this run changed nothing" % (request.name, self.engine.name,
                                                                           parked_name(request.name)))

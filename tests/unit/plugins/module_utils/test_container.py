@@ -129,7 +129,9 @@ def container(cid, name, config=None, host=None, networks=None, status="running"
                    "Hostname": cid[:12]},
         "Mounts": [],
         "HostConfig": {"Memory": host.get("mem_limit", 0), "NanoCpus": host.get("nano_cpus", 0),
-                       "Mounts": host.get("mounts"), "PortBindings": host.get("port_bindings"),
+                       "Mounts": host.get("mounts"), "PortBindings": {
+                           key: [{"HostIp": ip, "HostPort": str(port or "")} for ip, port in bindings]
+                           for key, bindings in (host.get("port_bindings") or {}).items()},
                        "RestartPolicy": {"Name": restart.get("Name", ""),
                                          "MaximumRetryCount": restart.get("MaximumRetryCount", 0)},
                        "LogConfig": {"Type": "json-file", "Config": {}}},
@@ -137,9 +139,10 @@ def container(cid, name, config=None, host=None, networks=None, status="running"
     }
 
 
-def converge(api, check_mode=False, **overrides):
+def converge(api, check_mode=False, parked=None, **overrides):
     engine = Engine(resolve_connection({}, environ={}), api=api)
-    return ContainerConverger(engine, ImageCache(engine), check_mode).converge(ContainerRequest(params(**overrides)))
+    return ContainerConverger(engine, ImageCache(engine), check_mode).converge(ContainerRequest(params(**overrides)),
+                                                                                parked=parked)
 
 
 def assert_no_writes(api):

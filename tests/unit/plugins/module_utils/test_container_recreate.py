@@ -1,0 +1,291 @@
+"""The safe recreate, failed starts, pauses, interrupted and concurrent recreates, bookkeeping labels."""
+
+import json
+
+import pytest
+from docker.errors import APIError
+
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_recreate import (
+    PREVIOUS_SPEC_INLINE_BYTES, decode_spec, encode_spec)
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import published_ports
+from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import PREVIOUS_SPEC_LABEL, REVISION_LABEL
+
+from test_container import IMAGE, IMAGE_ID, WRITES, FakeEngineApi, assert_no_writes, converge, existing
+
+ENGINE = "unix:///var/run/docker.sock"
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch):
+    monkeypatch.setattr("time.sleep", lambda seconds: None)
+
+
+def writes(api):
+    return [call[0] for call in api.mock_calls if call[0] in WRITES]
+
+
+def failing_start_of_new(api, first_id, explanation):
+    start = api.start.side_effect
+
+    def start_or_fail(cid):
+        if cid != first_id:
+            raise APIError("500", explanation=explanation)
+        start(cid)
+    api.start.side_effect = start_or_fail
+
+
+def test_recreate_labels_count_revisions_and_keep_the_previous_spec():
+    api = FakeEngineApi()
+    first = existing(api, env={"A": "1"}, memory="64m")
+    second = converge(api, env={"A": "2"}, memory="64m")
+    labels = api.store[second["id"]]["Config"]["Labels"]
+    assert labels[REVISION_LABEL] == "2"
+    previous = decode_spec(labels[PREVIOUS_SPEC_LABEL])
+    assert previous["env"] == {"A": "1", "PATH": "/bin"} and previous["memory"] == 64 * 1024 ** 2
+    assert (previous["image"], previous["image_id"]) == ("base:latest", IMAGE_ID)
+    assert "hostname" not in previous  # the engine's default (the short ID) is not part of the spec
+    third = converge(api, env={"A": "3"}, memory="64m")
+    assert api.store[third["id"]]["Config"]["Labels"][REVISION_LABEL] == "3"
+    # Bookkeeping: neither label is compared, so a full compare of the new container finds nothing to do.
+    assert converge(api, env={"A": "3"}, memory="64m", compare="full")["action"] == "unchanged"
+    assert first["id"] not in api.store
+
+
+def test_a_large_previous_spec_is_compressed_and_read_back():
+    spec = {"env": {"K%d" % index: "v" * 40 for index in range(200)}}
+    encoded = encode_spec(spec)
+    assert len(json.dumps(spec)) > PREVIOUS_SPEC_INLINE_BYTES and encoded.startswith("zlib+base64:")
+    assert len(encoded) < PREVIOUS_SPEC_INLINE_BYTES and decode_spec(encoded) == spec
+
+
+def test_start_first_keeps_the_old_one_running_until_the_new_one_runs():
+    api = FakeEngineApi()
+    existing(api, env={"A": "1"})
+    planned = converge(api, check_mode=True, env={"A": "2"}, order="start-first")
+    assert planned["plan"] == {"action": "recreated", "order": "start-first", "steps": [
+        "rename web to web_flotilla_old", "create web", "start web", "stop web_flotilla_old",
+        "remove web_flotilla_old"]}
+    assert_no_writes(api)
+    converge(api, env={"A": "2"}, order="start-first")
+    assert writes(api) == ["rename", "create_container", "start", "stop", "remove_container"]
+
+
+def test_start_first_falls_back_to_stop_first_when_a_host_port_is_published():
+    api = FakeEngineApi()
+    existing(api, ports=["127.0.0.1:8080:80"])
+    planned = converge(api, check_mode=True, ports=["127.0.0.1:8080:80"], env={"A": "2"}, order="start-first")
+    assert planned["plan"]["order"] == "stop-first"
+    assert planned["plan"]["order_note"] == "start-first falls back to stop-first: host port 8080/tcp is published"
+    assert planned["plan"]["steps"][2:4] == ["stop web_flotilla_old", "start web"]
+
+
+def test_a_new_container_that_fails_to_start_is_rolled_back_to_the_old_one():
+    api = FakeEngineApi()
+    first = existing(api, env={"A": "1"})
+    failing_start_of_new(api, first["id"], "exec: \"/no/such/binary\": no such file or directory")
+    with pytest.raises(FleetError) as error:
+        converge(api, env={"A": "2"}, command="/no/such/binary")
+    assert str(error.value) == (
+        "Failed to start container web on %s: exec: \"/no/such/binary\": no such file or directory; rolled back: "
+        "web is the old container %s again (running), the new one was removed" % (ENGINE, first["id"][:12]))
+    assert list(api.store) == [first["id"]]
+    assert api.store[first["id"]]["Name"] == "/web" and api.store[first["id"]]["State"]["Status"] == "running"
+
+
+def test_a_new_container_that_does_not_become_healthy_is_rolled_back():
+    api = FakeEngineApi()
+    check = {"test": "false", "interval": "1s"}
+    first = existing(api, healthcheck=check)
+    api.store[first["id"]]["State"]["Health"] = {"Status": "healthy", "Log": []}
+    with pytest.raises(FleetError) as error:
+        converge(api, healthcheck=check, env={"A": "2"}, state="healthy", wait_timeout=0)
+    assert str(error.value) == (
+        "Container web on %s is not healthy after 0 s (health: starting; no health check has run yet; the first "
+        "one runs 1 s after the start); rolled back: web is the old container %s again (running), the new one was "
+        "removed" % (ENGINE, first["id"][:12]))
+    assert list(api.store) == [first["id"]]
+
+
+@pytest.fixture
+def with_health(monkeypatch):
+    """New fake containers report health starting, as a real engine does before the first probe."""
+    original = FakeEngineApi._create
+
+    def create(self, image, name, host_config, networking_config, **config):
+        created = original(self, image, name, host_config, networking_config, **config)
+        self.store[created["Id"]]["Config"]["Healthcheck"] = config.get("healthcheck")
+        if config.get("healthcheck"):
+            self.store[created["Id"]]["State"]["Health"] = {"Status": "starting", "Log": []}
+        return created
+    monkeypatch.setattr(FakeEngineApi, "_create", create)
+
+
+test_a_new_container_that_does_not_become_healthy_is_rolled_back = pytest.mark.usefixtures("with_health")(
+    test_a_new_container_that_does_not_become_healthy_is_rolled_back)
+
+
+def test_a_created_container_that_fails_to_start_is_removed():
+    api = FakeEngineApi()
+    failing_start_of_new(api, None, "unable to find user nosuchuser: no matching entries in passwd file")
+    with pytest.raises(FleetError) as error:
+        converge(api, user="nosuchuser")
+    assert str(error.value) == ("Failed to start container web on %s: unable to find user nosuchuser: no matching "
+                                "entries in passwd file; the new container was removed" % ENGINE)
+    assert api.store == {}
+
+
+@pytest.mark.parametrize("network, message", [
+    ({"name": "missing"}, "networks[0].name: network missing does not exist on %s; create it first "
+                          "(flotilla.fleet.network)" % ENGINE),
+    ({"name": "backend", "ipv4_address": "10.251.9.5"},
+     "networks[0].ipv4_address: 10.251.9.5 is outside the subnet of network backend (10.251.2.0/24)"),
+])
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_networks_are_checked_before_any_change(network, message, check_mode):
+    api = FakeEngineApi()
+    with pytest.raises(FleetError) as error:
+        converge(api, check_mode=check_mode, networks=[network])
+    assert str(error.value) == message
+    assert_no_writes(api)
+
+
+def test_network_check_costs_nothing_when_nothing_changes():
+    api = FakeEngineApi()
+    existing(api, networks=[{"name": "backend", "ipv4_address": "10.251.2.5"}])
+    api.store[next(iter(api.store))]["NetworkSettings"]["Networks"] = {
+        "backend": {"Aliases": None, "IPAMConfig": {"IPv4Address": "10.251.2.5"}}}
+    assert converge(api, networks=[{"name": "backend", "ipv4_address": "10.251.2.5"}])["action"] == "unchanged"
+    api.inspect_network.assert_not_called()
+
+
+@pytest.mark.parametrize("state, action, steps, after", [
+    ("stopped", "stopped", ["unpause web", "stop web"], "exited"),
+    ("started", "started", ["unpause web"], "running"),
+])
+def test_paused_containers_are_unpaused_and_check_mode_agrees(state, action, steps, after):
+    api = FakeEngineApi()
+    first = existing(api)
+    api.store[first["id"]]["State"]["Status"] = "paused"
+    planned = converge(api, check_mode=True, state=state)
+    assert_no_writes(api)
+    done = converge(api, state=state)
+    for result in (planned, done):
+        assert (result["action"], result["plan"]["steps"]) == (action, steps)
+        assert result["diff"] == {"before": {"state": "paused"}, "after": {"state": after}}
+    assert done["state"] == after
+    api.unpause.assert_called_once_with(first["id"])
+    assert converge(api, state=state)["action"] == "unchanged"
+
+
+def park(api, cid):
+    api.store[cid]["Name"] = "/web_flotilla_old"
+
+
+def test_an_interrupted_recreate_before_the_new_container_is_undone():
+    api = FakeEngineApi()
+    first = existing(api, env={"A": "1"})
+    park(api, first["id"])  # killed right after the rename
+    planned = converge(api, check_mode=True, env={"A": "1"}, wait_timeout=0)
+    assert planned["plan"]["steps"] == ["rename web_flotilla_old to web"] and planned["changed"]
+    assert_no_writes(api)
+    result = converge(api, env={"A": "1"}, wait_timeout=0)
+    assert (result["id"], result["action"], result["changed"]) == (first["id"], "unchanged", True)
+    assert result["plan"]["recovery"] == ("undid an interrupted recreate: the old container %s is web again"
+                                          % first["id"][:12])
+    assert api.store[first["id"]]["Name"] == "/web"
+
+
+def test_an_interrupted_recreate_with_a_running_new_container_is_finished():
+    api = FakeEngineApi()
+    first = existing(api, env={"A": "1"}, mounts=[{"target": "/anon"}])
+    park(api, first["id"])
+    api.stop(first["id"], timeout=1)
+    converge(api, env={"A": "2"}, mounts=[{"target": "/anon"}], parked=False)  # the new one, started
+    new_id = next(cid for cid in api.store if cid != first["id"])
+    result = converge(api, env={"A": "2"}, mounts=[{"target": "/anon"}], wait_timeout=0)
+    assert (result["id"], result["action"]) == (new_id, "unchanged")
+    assert result["plan"]["steps"] == ["remove web_flotilla_old (finish the interrupted recreate)"]
+    assert list(api.store) == [new_id]
+
+
+def test_an_interrupted_recreate_with_an_unstarted_new_container_is_undone():
+    api = FakeEngineApi()
+    first = existing(api, env={"A": "1"})
+    park(api, first["id"])
+    converge(api, env={"A": "2"}, state="present", parked=False)  # killed after the create
+    result = converge(api, env={"A": "1"}, wait_timeout=0)
+    assert result["plan"]["steps"] == ["remove web (the unproven new container of an interrupted recreate)",
+                                       "rename web_flotilla_old to web"]
+    assert list(api.store) == [first["id"]] and result["id"] == first["id"]
+
+
+def test_a_concurrent_recreate_waits_for_the_one_in_flight_and_then_finds_nothing_to_do():
+    api = FakeEngineApi()
+    first = existing(api, env={"A": "1"})
+    rename, other = api.rename.side_effect, {}
+
+    def the_other_run_gets_there_first(cid, name):
+        if not other:
+            other["started"] = True
+            other["result"] = converge(api, env={"A": "2"})  # the whole other recreate, between our plan and rename
+        return rename(cid, name)
+    api.rename.side_effect = the_other_run_gets_there_first
+    result = converge(api, env={"A": "2"})
+    assert other["result"]["action"] == "recreated"
+    assert (result["action"], result["id"]) == ("unchanged", other["result"]["id"])
+    assert list(api.store) == [other["result"]["id"]] and first["id"] not in api.store
+    assert api.create_container.call_count == 1
+
+
+def test_a_second_run_that_finds_the_rename_taken_fails_clearly_when_the_first_does_not_finish():
+    api = FakeEngineApi()
+    first = existing(api, env={"A": "1"})
+    rename = api.rename.side_effect
+
+    def taken(cid, name):
+        if name == "web_flotilla_old":
+            api.store["other"] = dict(api.store[cid], Id="other", Name="/web_flotilla_old", Mounts=[])
+        return rename(cid, name)
+    api.rename.side_effect = taken
+    with pytest.raises(FleetError) as error:
+        converge(api, env={"A": "2"}, wait_timeout=0)
+    assert str(error.value) == ("Container web on %s: another run is recreating it (the old container is parked as "
+                                "web_flotilla_old) and did not finish within wait_timeout (0 s); this run changed "
+                                "nothing" % ENGINE)
+    assert api.store[first["id"]]["Name"] == "/web"
+    api.create_container.assert_not_called()
+
+
+@pytest.mark.parametrize("mounts, image_volumes", [([{"target": "/anon"}], None), (None, {"/anon": {}})])
+def test_anonymous_volumes_go_over_to_the_new_container_and_never_leak(mounts, image_volumes):
+    image = dict(IMAGE, Config=dict(IMAGE["Config"], Volumes=image_volumes))
+    api = FakeEngineApi(images={"base:latest": image, IMAGE_ID: image})
+    first = existing(api, mounts=mounts, env={"A": "1"})
+    volume = api.store[first["id"]]["Mounts"][0]["Name"]
+    planned = converge(api, check_mode=True, mounts=mounts, env={"A": "2"})
+    assert planned["plan"]["steps"][1] == "create web (taking over anonymous volume(s) /anon)"
+    second = converge(api, mounts=mounts, env={"A": "2"})
+    assert [m["Name"] for m in api.store[second["id"]]["Mounts"]] == [volume] and api.volumes == {volume}
+    assert converge(api, mounts=mounts, env={"A": "2"}, compare="full")["action"] == "unchanged"
+    # A failed recreate leaves the volume with the old container.
+    failing_start_of_new(api, second["id"], "port is already allocated")
+    with pytest.raises(FleetError, match="rolled back"):
+        converge(api, mounts=mounts, env={"A": "3"})
+    assert list(api.store) == [second["id"]] and api.volumes == {volume}
+    api.start.side_effect = lambda cid: api.store[cid]["State"].update(Status="running")
+    third = converge(api, mounts=mounts, env={"A": "3"})
+    assert [m["Name"] for m in api.store[third["id"]]["Mounts"]] == [volume]
+    converge(api, state="absent")
+    assert api.store == {} and api.volumes == set()  # removing the container takes its anonymous volume
+
+
+def test_results_report_published_ports_from_the_inspect():
+    container = {"NetworkSettings": {"Ports": {"8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18481"}],
+                                               "8002/tcp": None}},
+                 "HostConfig": {"PortBindings": {"8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18481"}]}}}
+    assert published_ports(container) == [
+        {"container_port": 8000, "protocol": "tcp", "host_ip": "127.0.0.1", "host_port": 18481},
+        {"container_port": 8002, "protocol": "tcp", "host_ip": None, "host_port": None}]
+    stopped = {"NetworkSettings": {"Ports": {}}, "HostConfig": {"PortBindings": {"53/udp": [{"HostPort": ""}]}}}
+    assert published_ports(stopped) == [{"container_port": 53, "protocol": "udp", "host_ip": None, "host_port": None}]
