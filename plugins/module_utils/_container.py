@@ -8,9 +8,7 @@ the diff, the steps), check mode returns that plan, and :meth:`ContainerConverge
 
 from __future__ import annotations
 
-import ipaddress
 import re
-import time
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import (
@@ -28,7 +26,6 @@ __all__ = ["CONTROL_SPEC", "ContainerConverger", "ContainerRequest", "ImageCache
 RUNNING_STATES = ("started", "healthy")
 _HEALTHCHECK = OptionTable([CONTAINER_OPTIONS.by_name["healthcheck"]])
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-_PARKED_POLL_SECONDS = 0.5
 
 # Options about what to do with the container, as opposed to how it is configured.
 CONTROL_SPEC = {
@@ -323,20 +320,6 @@ class ContainerConverger(ContainerSteps):
         if plan.wait_healthy and plan.action != "recreated" and health_of(plan.container or {}) != "healthy":
             plan.steps.append("wait until %s is healthy (up to %s s)" % (request.name, request.wait_timeout))
 
-    def _check_networks(self, request, networks):
-        """A network the engine lacks, or a static address outside its subnets, is refused before any change
-        (and check mode says so): one inspect per user-defined network, made only when something changes."""
-        for index, network in enumerate(request.desired.get("networks") or []):
-            if network["name"] in SPECIAL_NETWORKS:
-                continue
-            field = "%snetworks[%d]" % (request.field_prefix, index)
-            found = self.engine.inspect_or_none(self.engine.api.inspect_network, "network", network["name"])
-            if found is None:
-                raise FleetError("%s.name: network %s does not exist on %s; create it first (flotilla.fleet.network)"
-                                 % (field, network["name"], self.engine.name))
-            if network["ipv4_address"]:
-                _check_address(field, network, found)
-
     # --- results ------------------------------------------------------------------------------------
     def _context(self, image, request):
         return ContainerContext((image or {}).get("Config"), self.engine.info, request.desired)
@@ -359,32 +342,12 @@ class ContainerConverger(ContainerSteps):
             })
         return result
 
-    def _wait_parked_gone(self, request, parked):
-        deadline = time.monotonic() + request.wait_timeout
-        while parked is not None and time.monotonic() < deadline:
-            time.sleep(_PARKED_POLL_SECONDS)
-            parked = self._parked(request)
-        return parked
-
-
 def _update_changes(changes, effective):
     """The values an in-place update sends; the restart policy is one engine field, so both halves go."""
     names = set(changes)
     if names & {"restart_policy", "restart_retries"}:
         names |= {"restart_policy", "restart_retries"}
     return {name: effective[name] for name in sorted(names)}
-
-
-def _check_address(field, network, inspected):
-    subnets = [config["Subnet"] for config in (inspected.get("IPAM") or {}).get("Config") or []
-               if config.get("Subnet") and ":" not in config["Subnet"]]
-    if not subnets:
-        raise FleetError("%s.ipv4_address: network %s has no user-configured IPv4 subnet; a static address needs one"
-                         % (field, network["name"]))
-    address = ipaddress.IPv4Address(network["ipv4_address"])
-    if not any(address in ipaddress.IPv4Network(subnet, strict=False) for subnet in subnets):
-        raise FleetError("%s.ipv4_address: %s is outside the subnet of network %s (%s)"
-                         % (field, address, network["name"], ", ".join(subnets)))
 
 
 def _needs_recreate(changes, effective, actual):

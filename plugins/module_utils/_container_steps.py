@@ -7,8 +7,12 @@ Every call goes through ``engine.action`` so a failure names the verb, the conta
 
 from __future__ import annotations
 
+import ipaddress
+import time
+
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import endpoint_matches, network_mode
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import (
+    SPECIAL_NETWORKS, endpoint_matches, network_mode)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import (
     CONTAINER_OPTIONS, SPEC_HASH_LABEL)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_recreate import (
@@ -16,6 +20,7 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._container_recreate
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import state_of, wait_healthy
 
 KIND = "container"
+_PARKED_POLL_SECONDS = 0.5
 
 
 class RecreateContended(FleetError):
@@ -42,6 +47,18 @@ def update_body(changes):
     return body
 
 
+def _check_address(field, network, inspected):
+    subnets = [config["Subnet"] for config in (inspected.get("IPAM") or {}).get("Config") or []
+               if config.get("Subnet") and ":" not in config["Subnet"]]
+    if not subnets:
+        raise FleetError("%s.ipv4_address: network %s has no user-configured IPv4 subnet; a static address needs one"
+                         % (field, network["name"]))
+    address = ipaddress.IPv4Address(network["ipv4_address"])
+    if not any(address in ipaddress.IPv4Network(subnet, strict=False) for subnet in subnets):
+        raise FleetError("%s.ipv4_address: %s is outside the subnet of network %s (%s)"
+                         % (field, address, network["name"], ", ".join(subnets)))
+
+
 class ContainerSteps:
     """Engine calls for :class:`ContainerConverger` (which provides ``engine``)."""
 
@@ -55,6 +72,27 @@ class ContainerSteps:
     def _inspect(self, request, container_id):
         with self.engine.action("inspect", KIND, request.name):
             return self.engine.api.inspect_container(container_id)
+
+    def _check_networks(self, request, networks):
+        """A network the engine lacks, or a static address outside its subnets, is refused before any change
+        (and check mode says so): one inspect per user-defined network, made only when something changes."""
+        for index, network in enumerate(request.desired.get("networks") or []):
+            if network["name"] in SPECIAL_NETWORKS:
+                continue
+            field = "%snetworks[%d]" % (request.field_prefix, index)
+            found = self.engine.inspect_or_none(self.engine.api.inspect_network, "network", network["name"])
+            if found is None:
+                raise FleetError("%s.name: network %s does not exist on %s; create it first (flotilla.fleet.network)"
+                                 % (field, network["name"], self.engine.name))
+            if network["ipv4_address"]:
+                _check_address(field, network, found)
+
+    def _wait_parked_gone(self, request, parked):
+        deadline = time.monotonic() + request.wait_timeout
+        while parked is not None and time.monotonic() < deadline:
+            time.sleep(_PARKED_POLL_SECONDS)
+            parked = self._parked(request)
+        return parked
 
     # --- single steps --------------------------------------------------------------------------------
     def _create(self, request, effective, labels, carried=None, inspect=True):
