@@ -282,9 +282,8 @@ class ContainerConverger(ContainerSteps):
             plan.order, plan.order_note = "stop-first", "start-first falls back to stop-first: %s" % blocker
         plan.carried = carried_volumes(container, request.desired, image)
         name, parked_as = request.name, parked_name(request.name)
-        steps = ["rename %s to %s" % (name, parked_as),
-                 "create %s" % name + (" (taking over anonymous volume(s) %s)" % ", ".join(plan.carried)
-                                      if plan.carried else "")]
+        taking_over = " (taking over anonymous volume(s) %s)" % ", ".join(plan.carried) if plan.carried else ""
+        steps = ["rename %s to %s" % (name, parked_as), "create %s%s" % (name, taking_over)]
         stop_old = ["stop %s" % parked_as] if was_running else []
         if plan.order == "stop-first":
             steps += stop_old
@@ -341,6 +340,7 @@ class ContainerConverger(ContainerSteps):
                 "ports": published_ports(container),
             })
         return result
+
 
 def _update_changes(changes, effective):
     """The values an in-place update sends; the restart policy is one engine field, so both halves go."""

@@ -94,7 +94,7 @@ def published_ports(container):
         ports = ((container.get("HostConfig") or {}).get("PortBindings")) or {}
     result = []
     for key, bindings in sorted(ports.items()):
-        number, _, protocol = key.partition("/")
+        number, protocol = key.split("/", 1) if "/" in key else (key, "tcp")
         for binding in bindings or [None]:
             binding = binding or {}
             result.append({"container_port": int(number), "protocol": protocol or "tcp",

@@ -141,8 +141,8 @@ def container(cid, name, config=None, host=None, networks=None, status="running"
 
 def converge(api, check_mode=False, parked=None, **overrides):
     engine = Engine(resolve_connection({}, environ={}), api=api)
-    return ContainerConverger(engine, ImageCache(engine), check_mode).converge(ContainerRequest(params(**overrides)),
-                                                                                parked=parked)
+    converger = ContainerConverger(engine, ImageCache(engine), check_mode)
+    return converger.converge(ContainerRequest(params(**overrides)), parked=parked)
 
 
 def assert_no_writes(api):
