@@ -154,6 +154,26 @@ def decode_spec(value):
     return json.loads(value)
 
 
+def restore_params(previous):
+    """The container options (as a task gives them) that recreate what a previous-spec label recorded:
+    the exact image by ID, and the canonical values spelled back in the options' own input forms."""
+    params = {key: value for key, value in previous.items() if key not in ("image", "image_id")}
+    params["image"] = previous.get("image_id") or previous["image"]
+    check = params.get("healthcheck")
+    if check:
+        spelled = {"disable": True} if check.get("Test") == ["NONE"] else {"test": check["Test"]}
+        for key, api_key in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod")):
+            if check.get(api_key):
+                spelled[key] = "%dns" % check[api_key]
+        if check.get("Retries"):
+            spelled["retries"] = check["Retries"]
+        params["healthcheck"] = spelled
+    if params.get("mounts"):
+        params["mounts"] = [dict(mount, tmpfs_mode="%o" % mount["tmpfs_mode"]) if "tmpfs_mode" in mount else mount
+                            for mount in params["mounts"]]
+    return params
+
+
 def successor_labels(old):
     """The bookkeeping labels of the container that replaces ``old``."""
     labels = {REVISION_LABEL: str(revision_of(old) + 1)}

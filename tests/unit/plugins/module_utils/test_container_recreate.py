@@ -6,12 +6,13 @@ import pytest
 from docker.errors import APIError
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._container import ContainerRequest
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_recreate import (
-    PREVIOUS_SPEC_INLINE_BYTES, decode_spec, encode_spec)
+    PREVIOUS_SPEC_INLINE_BYTES, decode_spec, encode_spec, previous_spec, restore_params)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import published_ports
 from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import PREVIOUS_SPEC_LABEL, REVISION_LABEL
 
-from test_container import IMAGE, IMAGE_ID, WRITES, FakeEngineApi, assert_no_writes, converge, existing
+from test_container import IMAGE, IMAGE_ID, WRITES, FakeEngineApi, assert_no_writes, converge, existing, params
 
 ENGINE = "unix:///var/run/docker.sock"
 
@@ -289,3 +290,31 @@ def test_results_report_published_ports_from_the_inspect():
         {"container_port": 8002, "protocol": "tcp", "host_ip": None, "host_port": None}]
     stopped = {"NetworkSettings": {"Ports": {}}, "HostConfig": {"PortBindings": {"53/udp": [{"HostPort": ""}]}}}
     assert published_ports(stopped) == [{"container_port": 53, "protocol": "udp", "host_ip": None, "host_port": None}]
+
+
+def test_the_previous_spec_spells_back_into_the_options_that_recreate_it():
+    ran = {
+        "Id": "f" * 64, "Image": IMAGE_ID,
+        "Config": {"Image": "base:latest", "Cmd": ["python3", "-m", "http.server"], "Entrypoint": None,
+                   "Env": ["A=1", "PATH=/bin"], "Labels": {"tier": "web", REVISION_LABEL: "4",
+                                                           PREVIOUS_SPEC_LABEL: "{}", "flotilla.spec-hash": "x"},
+                   "Hostname": "f" * 12, "User": "nobody", "WorkingDir": "/srv", "StopSignal": "SIGINT",
+                   "StopTimeout": 3,
+                   "Healthcheck": {"Test": ["CMD-SHELL", "true"], "Interval": 30 * 10 ** 9, "Retries": 2}},
+        "HostConfig": {"Memory": 64 * 1024 ** 2, "NanoCpus": 500000000, "PidsLimit": 64,
+                       "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3},
+                       "PortBindings": {"8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18481"}]},
+                       "Mounts": [{"Type": "tmpfs", "Target": "/scratch",
+                                   "TmpfsOptions": {"SizeBytes": 16 * 1024 ** 2, "Mode": 0o1770}},
+                                  {"Type": "volume", "Source": "data", "Target": "/data"}],
+                       "CapDrop": ["MKNOD"], "SecurityOpt": ["no-new-privileges"], "ReadonlyRootfs": True,
+                       "LogConfig": {"Type": "json-file", "Config": {"max-size": "5m"}}},
+        "NetworkSettings": {"Networks": {"backend": {"Aliases": ["web", "f" * 12],
+                                                     "IPAMConfig": {"IPv4Address": "10.251.2.5"}}}},
+    }
+    spec = decode_spec(encode_spec(previous_spec(ran)))
+    assert spec["labels"] == {"tier": "web"} and spec["image_id"] == IMAGE_ID and "hostname" not in spec
+    request = ContainerRequest(params(**restore_params(spec)))
+    canonical = {name: value for name, value in spec.items() if name not in ("image", "image_id")}
+    assert dict(request.desired, image=None) == dict(canonical, image=None)
+    assert request.desired["image"] == IMAGE_ID
