@@ -44,19 +44,6 @@ author:
 extends_documentation_fragment:
   - flotilla.fleet.docker
   - flotilla.fleet.container
-options:
-  order:
-    description:
-      - How a recreate replaces a running container.
-      - V(stop-first) stops the old container before the new one starts (no two run on the same volumes).
-      - V(start-first) starts the new one (and waits for it to be healthy, with O(state=healthy)) while the old one
-        still runs, renamed, and stops the old one after. Two containers cannot publish the same host port or
-        hold the same static address, so when O(ports) publishes a fixed host port or O(networks) has an
-        O(networks[].ipv4_address), V(start-first) falls back to V(stop-first) and RV(container.plan.order_note)
-        says why.
-    type: str
-    choices: [stop-first, start-first]
-    default: stop-first
 attributes:
   check_mode:
     support: full
