@@ -7,6 +7,7 @@ Every call goes through ``engine.action`` so a failure names the verb, the conta
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import time
 
@@ -21,6 +22,8 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime 
 
 KIND = "container"
 _PARKED_POLL_SECONDS = 0.5
+# A live recreate creates its new container within moments of parking the old one.
+_CREATE_GRACE_SECONDS = 5
 
 
 class RecreateContended(FleetError):
@@ -59,6 +62,20 @@ def _check_address(field, network, inspected):
                          % (field, address, network["name"], ", ".join(subnets)))
 
 
+def _stop_timeout(container):
+    timeout = (container.get("Config") or {}).get("StopTimeout")
+    return 10 if timeout is None else timeout
+
+
+def _age(container):
+    """Seconds since the engine created the container (its clock and ours: a margin absorbs the skew)."""
+    try:
+        created = datetime.datetime.strptime((container.get("Created") or "")[:19], "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return 0.0
+    return time.time() - created.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
 class ContainerSteps:
     """Engine calls for :class:`ContainerConverger` (which provides ``engine``)."""
 
@@ -88,8 +105,17 @@ class ContainerSteps:
                 _check_address(field, network, found)
 
     def _wait_parked_gone(self, request, parked):
-        deadline = time.monotonic() + request.wait_timeout
-        while parked is not None and time.monotonic() < deadline:
+        """Wait for another run's recreate to end; the parked container when it is still there (interrupted).
+
+        Waiting ends early when that recreate cannot still be going on: no new container some seconds after
+        the rename, or a new one older than the other run's stop and health waits (taken to be ours)."""
+        started = time.monotonic()
+        while parked is not None and time.monotonic() < started + request.wait_timeout:
+            current = self._inspect_name(request.name)
+            if current is None and time.monotonic() - started >= _CREATE_GRACE_SECONDS:
+                return parked
+            if current is not None and _age(current) > _stop_timeout(parked) + request.wait_timeout + _CREATE_GRACE_SECONDS:
+                return parked
             time.sleep(_PARKED_POLL_SECONDS)
             parked = self._parked(request)
         return parked
@@ -151,9 +177,8 @@ class ContainerSteps:
         if state_of(container) == "paused":
             container = self._unpause(request, container, name)  # the engine stops only what runs
         # The container's own stop timeout (as created), else the engine's 10 s.
-        timeout = (container.get("Config") or {}).get("StopTimeout")
         with self.engine.action("stop", KIND, name or request.name):
-            self.engine.api.stop(container["Id"], timeout=10 if timeout is None else timeout)
+            self.engine.api.stop(container["Id"], timeout=_stop_timeout(container))
         return self._inspect(request, container["Id"])
 
     def _remove(self, request, container, keep=(), verb="remove", name=None):

@@ -25,9 +25,11 @@ description:
     O(mounts[].source), an image C(VOLUME)) go over to the new one, as Compose does; removing a container
     removes the anonymous volumes only it used.
   - The parked name is also a lock. A run that finds a parked container waits up to O(wait_timeout) for the
-    other run's recreate to end, then plans again. A parked container still there after that is taken as a
-    recreate that was interrupted (the module was killed); the run finishes it when the new container runs
-    (and is healthy, if it has a healthcheck), and otherwise removes the new one and puts the old one back.
+    other run's recreate to end, then plans again. A parked container still there after that, or sooner when
+    that recreate cannot still be going on (no new container 5 s after the rename, or a new one older than
+    O(wait_timeout) plus the old one's stop timeout), is taken as a recreate that was interrupted (the module
+    was killed); the run finishes it when the new container runs (and is healthy, if it has a healthcheck),
+    and otherwise removes the new one and puts the old one back.
   - Each container carries the labels C(flotilla.revision) (1 when created, one more on each recreate) and,
     after a recreate, C(flotilla.previous-spec) (the options of the container it replaced, as read back from
     the engine, with its image ID; JSON, compressed with zlib and base64-encoded above 4 KiB, left out above

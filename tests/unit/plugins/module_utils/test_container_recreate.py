@@ -318,3 +318,53 @@ def test_the_previous_spec_spells_back_into_the_options_that_recreate_it():
     canonical = {name: value for name, value in spec.items() if name not in ("image", "image_id")}
     assert dict(request.desired, image=None) == dict(canonical, image=None)
     assert request.desired["image"] == IMAGE_ID
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """A monotonic clock that moves only when the code sleeps."""
+    now = {"t": 1000.0, "slept": 0.0, "meanwhile": lambda: None}
+
+    def sleep(seconds):
+        now["t"] += seconds
+        now["slept"] += seconds
+        now["meanwhile"]()
+    monkeypatch.setattr("time.sleep", sleep)
+    monkeypatch.setattr("time.monotonic", lambda: now["t"])
+    return now
+
+
+def test_a_parked_container_without_a_new_one_is_taken_as_interrupted_after_a_short_grace(clock):
+    api = FakeEngineApi()
+    first = existing(api, env={"A": "1"})
+    park(api, first["id"])
+    result = converge(api, env={"A": "1"}, wait_timeout=60)
+    assert result["id"] == first["id"] and result["plan"]["recovery"].startswith("undid an interrupted recreate")
+    assert 5 <= clock["slept"] < 6  # not the whole wait_timeout
+
+
+def test_a_parked_container_beside_an_old_new_one_is_recovered_at_once(clock):
+    api = FakeEngineApi()
+    first = existing(api, env={"A": "1"})
+    park(api, first["id"])
+    new = converge(api, env={"A": "2"}, parked=False)
+    api.store[new["id"]]["Created"] = "2020-01-01T00:00:00.123456789Z"
+    result = converge(api, env={"A": "2"}, wait_timeout=60)
+    assert result["plan"]["steps"] == ["remove web_flotilla_old (finish the interrupted recreate)"]
+    assert clock["slept"] == 0 and list(api.store) == [new["id"]]
+
+
+def test_a_recreate_in_flight_is_waited_for(clock):
+    api = FakeEngineApi()
+    first = existing(api, env={"A": "1"})
+    park(api, first["id"])
+    new = converge(api, env={"A": "2"}, parked=False)
+    api.store[new["id"]]["Created"] = "2999-01-01T00:00:00Z"  # just created: the other run is still at it
+
+    def other_run_finishes_while_we_wait():
+        if clock["slept"] >= 3 and first["id"] in api.store:
+            api.store.pop(first["id"])
+    clock["meanwhile"] = other_run_finishes_while_we_wait
+    result = converge(api, env={"A": "2"}, wait_timeout=60)
+    assert (result["action"], result["id"], result["changed"]) == ("unchanged", new["id"], False)
+    assert 3 <= clock["slept"] < 4
