@@ -136,12 +136,8 @@ class ContainerConverger(ContainerSteps):
         try:
             return self.apply(request, plan)
         except RecreateContended:
-            # Another run parked the old container first: wait for its recreate, then plan again.
-            if self._wait_parked_gone(request, self._parked(request)) is not None:
-                raise FleetError("Container %s on %s: another run is recreating it (the old container is parked "
-                                 "as %s) and did not finish within wait_timeout (%s s); this run changed nothing"
-                                 % (request.name, self.engine.name, parked_name(request.name), request.wait_timeout))
-            return self.apply(request, self.plan(request, None, False))
+            # Another run parked the old container first: plan again, which waits for that recreate to end.
+            return self.apply(request, self.plan(request))
 
     def plan(self, request, exists=None, parked=None):
         container = None if exists is False else self._inspect_name(request.name)
@@ -150,8 +146,7 @@ class ContainerConverger(ContainerSteps):
         if parked is not None and not self.check_mode:
             # A recreate in flight (another run) ends within its wait; one still parked after ours was interrupted.
             parked = self._wait_parked_gone(request, parked)
-            if parked is None:
-                container = self._inspect_name(request.name)
+            container = self._inspect_name(request.name)
         if parked is not None:
             recovery = self._plan_recovery(request, parked, container)
             container = recovery["remaining"]

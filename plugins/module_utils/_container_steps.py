@@ -110,7 +110,8 @@ class ContainerSteps:
         Waiting ends early when that recreate cannot still be going on: no new container some seconds after
         the rename, or a new one older than the other run's stop and health waits (taken to be ours)."""
         started = time.monotonic()
-        while parked is not None and time.monotonic() < started + request.wait_timeout:
+        # At least the grace, even with wait_timeout 0: a recreate in flight must not be taken as interrupted.
+        while parked is not None and time.monotonic() < started + max(request.wait_timeout, _CREATE_GRACE_SECONDS):
             current = self._inspect_name(request.name)
             if current is None and time.monotonic() - started >= _CREATE_GRACE_SECONDS:
                 return parked

@@ -1,5 +1,6 @@
 """The safe recreate, failed starts, pauses, interrupted and concurrent recreates, bookkeeping labels."""
 
+import copy
 import json
 
 import pytest
@@ -18,8 +19,17 @@ ENGINE = "unix:///var/run/docker.sock"
 
 
 @pytest.fixture(autouse=True)
-def no_sleep(monkeypatch):
-    monkeypatch.setattr("time.sleep", lambda seconds: None)
+def clock(monkeypatch):
+    """A monotonic clock that moves only when the code sleeps."""
+    now = {"t": 1000.0, "slept": 0.0, "meanwhile": lambda: None}
+
+    def sleep(seconds):
+        now["t"] += seconds
+        now["slept"] += seconds
+        now["meanwhile"]()
+    monkeypatch.setattr("time.sleep", sleep)
+    monkeypatch.setattr("time.monotonic", lambda: now["t"])
+    return now
 
 
 def writes(api):
@@ -239,22 +249,37 @@ def test_a_concurrent_recreate_waits_for_the_one_in_flight_and_then_finds_nothin
     assert api.create_container.call_count == 1
 
 
-def test_a_second_run_that_finds_the_rename_taken_fails_clearly_when_the_first_does_not_finish():
+def test_a_stale_parked_container_found_at_the_rename_is_cleaned_up_first():
     api = FakeEngineApi()
     first = existing(api, env={"A": "1"})
-    rename = api.rename.side_effect
+    rename, left = api.rename.side_effect, []
 
-    def taken(cid, name):
-        if name == "web_flotilla_old":
-            api.store["other"] = dict(api.store[cid], Id="other", Name="/web_flotilla_old", Mounts=[])
+    def left_over_from_an_old_run(cid, name):
+        if name == "web_flotilla_old" and not left:
+            left.append(True)
+            api.store["stale"] = dict(copy.deepcopy(api.store[cid]), Id="stale", Name="/web_flotilla_old",
+                                      Mounts=[], State={"Status": "exited"})
         return rename(cid, name)
-    api.rename.side_effect = taken
+    api.rename.side_effect = left_over_from_an_old_run
+    result = converge(api, env={"A": "2"}, wait_timeout=0)
+    assert result["action"] == "recreated" and result["plan"]["steps"][0] == (
+        "remove web_flotilla_old (finish the interrupted recreate)")
+    assert list(api.store) == [result["id"]] and result["id"] != first["id"]
+
+
+def test_a_run_that_loses_the_rename_twice_fails_clearly_and_changes_nothing():
+    api = FakeEngineApi()
+    first = existing(api, env={"A": "1"})
+    other = "b" * 64  # another run keeps parking its old container there as soon as it is gone
+    api.store[other] = dict(copy.deepcopy(api.store[first["id"]]), Id=other, Name="/web_flotilla_old", Mounts=[])
+    api.rename.side_effect = APIError("409", explanation="Conflict. The container name is already in use")
+    remove = api.remove_container.side_effect
+    api.remove_container.side_effect = lambda cid, force, v: None if cid == other else remove(cid, force, v)
     with pytest.raises(FleetError) as error:
         converge(api, env={"A": "2"}, wait_timeout=0)
     assert str(error.value) == ("Container web on %s: another run is recreating it (the old container is parked as "
-                                "web_flotilla_old) and did not finish within wait_timeout (0 s); this run changed "
-                                "nothing" % ENGINE)
-    assert api.store[first["id"]]["Name"] == "/web"
+                                "web_flotilla_old); this run changed nothing" % ENGINE)
+    assert api.store[first["id"]]["Name"] == "/web" and api.store[first["id"]]["State"]["Status"] == "running"
     api.create_container.assert_not_called()
 
 
@@ -318,20 +343,6 @@ def test_the_previous_spec_spells_back_into_the_options_that_recreate_it():
     canonical = {name: value for name, value in spec.items() if name not in ("image", "image_id")}
     assert dict(request.desired, image=None) == dict(canonical, image=None)
     assert request.desired["image"] == IMAGE_ID
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """A monotonic clock that moves only when the code sleeps."""
-    now = {"t": 1000.0, "slept": 0.0, "meanwhile": lambda: None}
-
-    def sleep(seconds):
-        now["t"] += seconds
-        now["slept"] += seconds
-        now["meanwhile"]()
-    monkeypatch.setattr("time.sleep", sleep)
-    monkeypatch.setattr("time.monotonic", lambda: now["t"])
-    return now
 
 
 def test_a_parked_container_without_a_new_one_is_taken_as_interrupted_after_a_short_grace(clock):
