@@ -27,10 +27,22 @@ options:
   recreate:
     description:
       - Recreate the container even when its configuration is unchanged.
-      - A recreate renames the old container, creates the new one, then stops and removes the old one; when
-        the create fails, the old container gets its name back and keeps running.
+      - A recreate keeps the old container, renamed, until the new one runs (see O(order)); when the new one
+        cannot be created, started or made healthy, the old container gets its name and state back.
     type: bool
     default: false
+  order:
+    description:
+      - How a recreate replaces a running container.
+      - V(stop-first) stops the old container before the new one starts (no two run on the same volumes).
+      - V(start-first) starts the new one (and waits for it to be healthy, with O(state=healthy)) while the old one
+        still runs, renamed, and stops the old one after. Two containers cannot publish the same host port or
+        hold the same static address, so when O(ports) publishes a fixed host port or O(networks) has an
+        O(networks[].ipv4_address), V(start-first) falls back to V(stop-first) and the result's C(plan.order_note)
+        says why.
+    type: str
+    choices: [stop-first, start-first]
+    default: stop-first
   pull:
     description:
       - V(missing) pulls the image when the engine does not have it; V(never) fails instead.

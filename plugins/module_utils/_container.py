@@ -1,6 +1,10 @@
 # Copyright (c) Flotilla developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Converge one container to a desired spec; shared by the container and containers modules."""
+"""Converge one container to a desired spec; shared by the container and containers modules.
+
+Plan, then apply: :meth:`ContainerConverger.plan` reads the engine and decides everything (the action,
+the diff, the steps), check mode returns that plan, and :meth:`ContainerConverger.apply` carries it out.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,18 @@ import re
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import (
     CONTAINER_OPTIONS, SPEC_HASH_LABEL, UPDATABLE_OPTIONS, ContainerContext)
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import (
-    SPECIAL_NETWORKS, endpoint_matches, network_mode)
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import SPECIAL_NETWORKS
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_recreate import (
+    as_created, carried_volumes, parked_name, proven, start_first_blocker)
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_steps import ContainerSteps, RecreateContended
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import OptionTable
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import (
-    ImageCache, health_of, state_of, wait_healthy)
+    ImageCache, health_of, published_ports, state_of)
 
-__all__ = ["CONTROL_SPEC", "ContainerConverger", "ContainerRequest", "ImageCache", "container_argument_spec"]
+__all__ = ["CONTROL_SPEC", "ContainerConverger", "ContainerRequest", "ImageCache", "Plan", "container_argument_spec"]
 
 RUNNING_STATES = ("started", "healthy")
 _HEALTHCHECK = OptionTable([CONTAINER_OPTIONS.by_name["healthcheck"]])
-KIND = "container"
 _NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 # Options about what to do with the container, as opposed to how it is configured.
@@ -28,6 +33,7 @@ CONTROL_SPEC = {
     "state": {"type": "str", "default": "started",
               "choices": ["present", "started", "stopped", "healthy", "absent"]},
     "recreate": {"type": "bool", "default": False},
+    "order": {"type": "str", "default": "stop-first", "choices": ["stop-first", "start-first"]},
     "pull": {"type": "str", "default": "missing", "choices": ["missing", "never"]},
     "wait_timeout": {"type": "int", "default": 60},
     "compare": {"type": "str", "default": "hash", "choices": ["hash", "full"]},
@@ -48,9 +54,11 @@ class ContainerRequest:
         self.name = params["name"]
         self.state = params["state"]
         self.force_recreate = params["recreate"]
+        self.order = params.get("order") or "stop-first"
         self.pull = params["pull"]
         self.wait_timeout = params["wait_timeout"]
         self.compare = params["compare"]
+        self.field_prefix = field_prefix
         self.desired = CONTAINER_OPTIONS.normalize(params, field_prefix)
         self._check_combinations(field_prefix)
         self.spec_hash = CONTAINER_OPTIONS.fingerprint(self.desired)
@@ -81,7 +89,36 @@ class ContainerRequest:
             raise FleetError("%smemory_reservation: must not exceed memory (%d > %d bytes)" % (prefix, reservation, limit))
 
 
-class ContainerConverger:
+class Plan:
+    """What converging will do, decided before anything changes; check mode reports it as it is."""
+
+    def __init__(self, action, container, diff=None):
+        self.action = action  # created, updated, recreated, started, stopped, removed, unchanged
+        self.container = container  # the inspect the plan was made from (None: there is none)
+        self.diff = diff
+        self.steps = []
+        self.effective = None
+        self.changes = {}  # option -> value, for an in-place update
+        self.carried = {}  # target -> anonymous volume the new container takes over
+        self.order = "stop-first"
+        self.order_note = None
+        self.want_running = None  # True / False / None (leave as it is)
+        self.unpause = False
+        self.recovery = None  # ("finish" | "undo", parked inspect, current inspect or None)
+        self.recovery_note = None
+        self.wait_healthy = False
+
+    def summary(self):
+        summary = {"action": self.action, "steps": list(self.steps)}
+        if self.action == "recreated":
+            summary["order"] = self.order
+        for key, note in (("order_note", self.order_note), ("recovery", self.recovery_note)):
+            if note:
+                summary[key] = note
+        return summary
+
+
+class ContainerConverger(ContainerSteps):
     """Brings one container to its request; each public call returns a result dict."""
 
     def __init__(self, engine, images, check_mode):
@@ -90,216 +127,202 @@ class ContainerConverger:
         self.check_mode = check_mode
 
     # --- entry point -------------------------------------------------------------------------------
-    def converge(self, request, exists=None):
-        """exists=False when the caller's list call showed no container of that name (saves an inspect)."""
-        container = None
-        if exists is not False:
-            container = self.engine.inspect_or_none(self.engine.api.inspect_container, KIND, request.name)
+    def converge(self, request, exists=None, parked=None):
+        """exists=False / parked=False when the caller's list call showed no container of that name / no
+        parked one (each saves an inspect)."""
+        plan = self.plan(request, exists, parked)
+        if self.check_mode:
+            return self._result(request, plan.container, plan)
+        try:
+            return self.apply(request, plan)
+        except RecreateContended:
+            # Another run parked the old container first: plan again, which waits for that recreate to end.
+            return self.apply(request, self.plan(request))
+
+    def plan(self, request, exists=None, parked=None):
+        container = None if exists is False else self._inspect_name(request.name)
+        parked = None if parked is False else self._parked(request)
+        recovery = None
+        if parked is not None and not self.check_mode:
+            # A recreate in flight (another run) ends within its wait; one still parked after ours was interrupted.
+            parked = self._wait_parked_gone(request, parked)
+            container = self._inspect_name(request.name)
+        if parked is not None:
+            recovery = self._plan_recovery(request, parked, container)
+            container = recovery["remaining"]
         if request.state == "absent":
-            return self._remove(request, container)
-        image = self.images.get(request.desired["image"], request.pull, self.check_mode)
+            plan = self._plan_remove(request, container)
+        else:
+            image = self.images.get(request.desired["image"], request.pull, self.check_mode)
+            self._check_health_is_possible(request, image)
+            plan = (self._plan_create(request, image) if container is None
+                    else self._plan_existing(request, container, image))
+        if recovery:
+            plan.recovery, plan.recovery_note = recovery, recovery["note"]
+            plan.steps[:0] = recovery["steps"]
+        return plan
+
+    def apply(self, request, plan):
+        if plan.recovery:
+            self._recover(request, plan.recovery)
+        container = plan.container
+        if plan.action == "removed":
+            self._remove(request, container)
+            container = None
+        elif plan.action == "created":
+            container = self._create_and_start(request, plan)
+        elif plan.action == "recreated":
+            container = self._recreate(request, plan)
+        else:
+            if plan.action == "updated":
+                self._update_in_place(request, container, plan.changes)
+                container = self._inspect(request, container["Id"])
+            container = self._apply_state(request, plan, container)
+        if plan.wait_healthy and plan.action != "recreated":
+            container = self._wait_healthy(request, container)
+        return self._result(request, container, plan)
+
+    # --- planning ----------------------------------------------------------------------------------
+    def _check_health_is_possible(self, request, image):
         if request.state == "healthy" and image is not None:
             # Known before anything changes: the user's healthcheck or else the image's.
             check = _HEALTHCHECK.effective(request.desired, self._context(image, request))["healthcheck"]
             if not check or check.get("Test") in (None, [], ["NONE"]):
                 raise FleetError("healthcheck: state healthy needs a healthcheck; set healthcheck or use an image "
                                  "that defines one (container %s)" % request.name)
+
+    def _plan_recovery(self, request, parked, current):
+        """An interrupted recreate: finish it when its new container got to run, else put the old one back."""
+        name, parked_as = request.name, parked_name(request.name)
+        recovery = {"parked": parked, "current": current}
+        if proven(current):
+            recovery.update(kind="finish", remaining=current, steps=["remove %s (finish the interrupted recreate)"
+                                                                     % parked_as],
+                            note="finished an interrupted recreate: removed the old container %s parked as %s"
+                            % (parked["Id"][:12], parked_as))
+            return recovery
+        steps = ["remove %s (the unproven new container of an interrupted recreate)" % name] if current else []
+        recovery.update(kind="undo", remaining=dict(parked, Name="/" + name),
+                        steps=steps + ["rename %s to %s" % (parked_as, name)],
+                        note="undid an interrupted recreate: the old container %s is %s again"
+                        % (parked["Id"][:12], name))
+        return recovery
+
+    def _plan_remove(self, request, container):
         if container is None:
-            return self._create_new(request, image)
-        return self._converge_existing(request, container, image)
+            return Plan("unchanged", None)
+        plan = Plan("removed", container, {"before": {"state": state_of(container)}, "after": {"state": "absent"}})
+        plan.steps.append("remove %s" % request.name)
+        return plan
 
-    @staticmethod
-    def _hash_matches(request, container):
-        labels = (container.get("Config") or {}).get("Labels") or {}
-        return request.compare == "hash" and labels.get(SPEC_HASH_LABEL) == request.spec_hash
-
-    # --- the three paths -----------------------------------------------------------------------------
-    def _remove(self, request, container):
-        if container is None:
-            return self._result(request, None, "unchanged")
-        diff = {"before": {"state": state_of(container)}, "after": {"state": "absent"}}
-        if not self.check_mode:
-            with self.engine.action("remove", KIND, request.name):
-                self.engine.api.remove_container(container["Id"], force=True, v=False)
-        return self._result(request, None, "removed", diff)
-
-    def _create_new(self, request, image):
+    def _plan_create(self, request, image):
         # A create writes what was asked for; of the defaults, it needs only the networks.
-        effective = UPDATABLE_OPTIONS.effective(request.desired, self._context(image, request))
-        diff = {"before": {"state": "absent"}, "after": dict(request.desired, state=request.state)}
-        if self.check_mode:
-            return self._result(request, None, "created", diff)
-        starting = request.state in RUNNING_STATES
-        # When it starts at once, the inspect after the start is the one that tells anything.
-        container = self._create(request, effective, inspect=not starting)
-        if starting:
-            container = self._start(request, container)
-        if request.state == "healthy":
-            container = self._wait_healthy(request, container)
-        return self._result(request, container, "created", diff)
+        plan = Plan("created", None, {"before": {"state": "absent"}, "after": dict(request.desired, state=request.state)})
+        plan.effective = UPDATABLE_OPTIONS.effective(request.desired, self._context(image, request))
+        self._check_networks(request, plan.effective["networks"])
+        plan.want_running = request.state in RUNNING_STATES
+        plan.steps.append("create %s" % request.name)
+        plan.steps.extend("connect %s to network %s" % (request.name, network["name"])
+                          for network in plan.effective["networks"][1:])
+        if plan.want_running:
+            plan.steps.append("start %s" % request.name)
+        self._plan_health_wait(request, plan)
+        return plan
 
-    def _converge_existing(self, request, container, image):
+    def _plan_existing(self, request, container, image):
         context = self._context(image, request)
+        hash_matches = request.compare == "hash" and (
+            ((container.get("Config") or {}).get("Labels") or {}).get(SPEC_HASH_LABEL) == request.spec_hash)
         # The label vouches for every option fixed at creation (and hides engine defaults we might
         # misread); the options that change in place are kept out of it, so they are compared.
-        table = UPDATABLE_OPTIONS if self._hash_matches(request, container) else CONTAINER_OPTIONS
+        table = UPDATABLE_OPTIONS if hash_matches else CONTAINER_OPTIONS
         effective = table.effective(request.desired, context)
-        actual = table.actual(container, context)
+        actual = table.actual(as_created(container, image), context)
         changes = table.differences(effective, actual)
         diff = table.diff(changes, effective, actual)
         if image is None or container.get("Image") != image["Id"]:
             changes.append("image")
-            diff["before"]["image"] = "%s (%s)" % ((container.get("Config") or {}).get("Image"),
-                                                   container.get("Image"))
+            diff["before"]["image"] = "%s (%s)" % ((container.get("Config") or {}).get("Image"), container.get("Image"))
             diff["after"]["image"] = "%s (%s)" % (request.desired["image"], image["Id"] if image else "to pull")
-        action = "unchanged"
+        plan = Plan("unchanged", container, diff)
+        plan.effective = effective
+        want = {"started": True, "healthy": True, "stopped": False}.get(request.state)
         if request.force_recreate or _needs_recreate(changes, effective, actual):
-            action = "recreated"
+            plan.action = "recreated"
             if not changes:
-                diff = {"before": {"id": container["Id"]}, "after": {"id": "(new: recreate requested)"}}
-            if not self.check_mode:
-                container = self._recreate(request, container, effective)
-        elif changes:
-            action = "updated"
-            if not self.check_mode:
-                self._update_in_place(request, container, {name: effective[name] for name in changes})
-                container = self._inspect(request, container["Id"])
-        return self._converge_state(request, container, action, diff)
+                plan.diff = {"before": {"id": container["Id"]}, "after": {"id": "(new: recreate requested)"}}
+            self._plan_recreate(request, plan, container, image, want)
+        else:
+            if changes:
+                plan.action = "updated"
+                plan.changes = _update_changes(changes, effective)
+                if "networks" in changes:
+                    self._check_networks(request, effective["networks"])
+                plan.steps.append("update %s in place (%s)" % (request.name, ", ".join(sorted(plan.changes))))
+            self._plan_state(request, plan, container, want)
+        self._plan_health_wait(request, plan)
+        if plan.action == "unchanged":
+            plan.diff = None
+        return plan
 
-    def _converge_state(self, request, container, action, diff):
-        running = state_of(container) == "running"
-        want_running = {"started": True, "healthy": True, "stopped": False}.get(request.state, running)
-        if want_running != running:
-            if action != "recreated":
-                diff["before"]["state"] = state_of(container)
-                diff["after"]["state"] = "running" if want_running else "exited"
-            action = action if action != "unchanged" else ("started" if want_running else "stopped")
-            if not self.check_mode:
-                container = self._start(request, container) if want_running else self._stop(request, container)
-        if request.state == "healthy" and not self.check_mode:
-            container = self._wait_healthy(request, container)
-        return self._result(request, container, action, diff if action != "unchanged" else None)
+    def _plan_recreate(self, request, plan, container, image, want):
+        effective = CONTAINER_OPTIONS.effective(request.desired, self._context(image, request))
+        self._check_networks(request, effective["networks"])
+        plan.effective = UPDATABLE_OPTIONS.effective(request.desired, self._context(image, request))
+        was_running = state_of(container) in ("running", "paused", "restarting")
+        plan.want_running = was_running if want is None else want
+        plan.order = request.order
+        blocker = start_first_blocker(request.desired) if request.order == "start-first" else None
+        if blocker:
+            plan.order, plan.order_note = "stop-first", "start-first falls back to stop-first: %s" % blocker
+        plan.carried = carried_volumes(container, request.desired, image)
+        name, parked_as = request.name, parked_name(request.name)
+        taking_over = " (taking over anonymous volume(s) %s)" % ", ".join(plan.carried) if plan.carried else ""
+        steps = ["rename %s to %s" % (name, parked_as), "create %s%s" % (name, taking_over)]
+        stop_old = ["stop %s" % parked_as] if was_running else []
+        if plan.order == "stop-first":
+            steps += stop_old
+        if plan.want_running:
+            steps.append("start %s" % name)
+            if request.state == "healthy":
+                steps.append("wait until %s is healthy (up to %s s)" % (name, request.wait_timeout))
+        if plan.order == "start-first":
+            steps += stop_old
+        steps.append("remove %s" % parked_as)
+        plan.steps.extend(steps)
 
-    # --- engine calls -------------------------------------------------------------------------------
+    def _plan_state(self, request, plan, container, want):
+        """started / stopped also end a pause: a paused container is unpaused first (and said so)."""
+        current = state_of(container)
+        if want is None:
+            return
+        plan.unpause = current == "paused"
+        running = current in ("running", "paused")
+        if plan.unpause:
+            plan.steps.append("unpause %s" % request.name)
+        if want != running:
+            plan.steps.append("%s %s" % ("start" if want else "stop", request.name))
+        if plan.unpause or want != running:
+            plan.want_running = want
+            plan.diff["before"]["state"] = current
+            plan.diff["after"]["state"] = "running" if want else "exited"
+            if plan.action == "unchanged":
+                plan.action = "started" if want else "stopped"
+
+    def _plan_health_wait(self, request, plan):
+        plan.wait_healthy = request.state == "healthy"
+        if plan.wait_healthy and plan.action != "recreated" and health_of(plan.container or {}) != "healthy":
+            plan.steps.append("wait until %s is healthy (up to %s s)" % (request.name, request.wait_timeout))
+
+    # --- results ------------------------------------------------------------------------------------
     def _context(self, image, request):
         return ContainerContext((image or {}).get("Config"), self.engine.info, request.desired)
 
-    def _inspect(self, request, container_id):
-        with self.engine.action("inspect", KIND, request.name):
-            return self.engine.api.inspect_container(container_id)
-
-    def _create(self, request, effective, inspect=True):
-        api = self.engine.api
-        payload = {"config": {}, "host": {}}
-        for option in CONTAINER_OPTIONS.options:
-            if option.write and option.name in request.desired:
-                option.write(request.desired[option.name], payload)
-        # A copy: the labels dict written is the request's own, which the diff still shows.
-        labels = dict(payload["config"].get("labels") or {})
-        labels[SPEC_HASH_LABEL] = request.spec_hash
-        payload["config"]["labels"] = labels
-        networks = effective["networks"]
-        if "mem_limit" in payload["host"]:
-            # memory is a hard limit: no swap beyond it (and an in-place update keeps it that way).
-            payload["host"]["memswap_limit"] = payload["host"]["mem_limit"]
-        with self.engine.action("create", KIND, request.name):
-            host_config = api.create_host_config(network_mode=network_mode(networks), **payload["host"])
-            first = networks[0]
-            networking = api.create_networking_config({first["name"]: api.create_endpoint_config(
-                aliases=first["aliases"] or None, ipv4_address=first["ipv4_address"])})
-            created = api.create_container(request.desired["image"], name=request.name,
-                                           host_config=host_config, networking_config=networking,
-                                           **payload["config"])
-        try:
-            # API 1.41 attaches one network at create; the others are connected before the first start.
-            for network in networks[1:]:
-                self._connect(request, created["Id"], network)
-        except FleetError:
-            # Half a container would carry the label of the whole spec: remove it, so nothing changed.
-            with self.engine.action("remove incomplete", KIND, request.name):
-                api.remove_container(created["Id"], force=True, v=False)
-            raise
-        return self._inspect(request, created["Id"]) if inspect else created
-
-    def _connect(self, request, container_id, network):
-        with self.engine.action("connect to network %s" % network["name"], KIND, request.name):
-            self.engine.api.connect_container_to_network(container_id, network["name"],
-                                                         aliases=network["aliases"] or None,
-                                                         ipv4_address=network["ipv4_address"])
-
-    def _start(self, request, container):
-        with self.engine.action("start", KIND, request.name):
-            self.engine.api.start(container["Id"])
-        return self._inspect(request, container["Id"])
-
-    def _stop(self, request, container):
-        # The container's own stop timeout (as created), else the engine's 10 s.
-        timeout = (container.get("Config") or {}).get("StopTimeout")
-        with self.engine.action("stop", KIND, request.name):
-            self.engine.api.stop(container["Id"], timeout=10 if timeout is None else timeout)
-        return self._inspect(request, container["Id"])
-
-    def _update_in_place(self, request, container, changes):
-        body = {}
-        if "networks" in changes:
-            self._reconnect(request, container, changes.pop("networks"))
-        if "restart_policy" in changes or "restart_retries" in changes:
-            policy = request.desired.get("restart_policy", "no")
-            body["RestartPolicy"] = {"Name": policy, "MaximumRetryCount": request.desired.get("restart_retries", 0)}
-        if "cpus" in changes:
-            body["NanoCpus"] = int(round(changes["cpus"] * 1e9))
-        if "memory" in changes:
-            body["Memory"] = body["MemorySwap"] = changes["memory"]
-        if "memory_reservation" in changes:
-            body["MemoryReservation"] = changes["memory_reservation"]
-        if "pids_limit" in changes:
-            body["PidsLimit"] = changes["pids_limit"] or -1  # -1 lifts the limit (0 would mean "keep")
-        if body:
-            api = self.engine.api
-            with self.engine.action("update", KIND, request.name):
-                # The SDK's update_container() lacks NanoCpus and PidsLimit; the endpoint has them.
-                api._result(api._post_json(api._url("/containers/{0}/update", container["Id"]), data=body), True)
-
-    def _reconnect(self, request, container, networks):
-        wanted = {network["name"]: network for network in networks}
-        actual = {network["name"]: network for network in CONTAINER_OPTIONS.by_name["networks"].read(container, None)}
-        for name, network in actual.items():
-            if name not in wanted or not endpoint_matches(wanted[name], network):
-                with self.engine.action("disconnect from network %s" % name, KIND, request.name):
-                    self.engine.api.disconnect_container_from_network(container["Id"], name)
-        for name, network in wanted.items():
-            if not endpoint_matches(network, actual.get(name)):
-                self._connect(request, container["Id"], network)
-
-    def _recreate(self, request, old, effective):
-        """Create the new container before the old one stops, so a failed create changes nothing."""
-        api, was_running = self.engine.api, state_of(old) == "running"
-        parked = "%s_flotilla_old_%s" % (request.name, old["Id"][:12])
-        with self.engine.action("rename", KIND, request.name):
-            api.rename(old["Id"], parked)
-        try:
-            new = self._create(request, effective)
-        except FleetError:
-            with self.engine.action("restore", KIND, request.name):
-                api.rename(old["Id"], request.name)
-            raise
-        if was_running:
-            self._stop(request, old)  # gracefully, so what it writes to named volumes is complete
-        with self.engine.action("remove replaced", KIND, request.name):
-            api.remove_container(old["Id"], force=True, v=False)
-        if request.state == "present" and was_running:
-            new = self._start(request, new)
-        return new
-
-    def _wait_healthy(self, request, container):
-        return wait_healthy(self.engine, request.name, container, request.wait_timeout,
-                            lambda: self._inspect(request, container["Id"]))
-
-    # --- results ------------------------------------------------------------------------------------
-    def _result(self, request, container, action, diff=None):
-        result = {"name": request.name, "action": action, "changed": action != "unchanged"}
-        if diff:
-            result["diff"] = diff
+    def _result(self, request, container, plan):
+        changed = plan.action != "unchanged" or plan.recovery is not None
+        result = {"name": request.name, "action": plan.action, "changed": changed, "plan": plan.summary()}
+        if plan.diff and plan.action != "unchanged":
+            result["diff"] = plan.diff
         if container is not None:
             networks = ((container.get("NetworkSettings") or {}).get("Networks")) or {}
             result.update({
@@ -309,8 +332,17 @@ class ContainerConverger:
                 "health": health_of(container),
                 "networks": {name: {"ip": (endpoint or {}).get("IPAddress") or None}
                              for name, endpoint in networks.items()},
+                "ports": published_ports(container),
             })
         return result
+
+
+def _update_changes(changes, effective):
+    """The values an in-place update sends; the restart policy is one engine field, so both halves go."""
+    names = set(changes)
+    if names & {"restart_policy", "restart_retries"}:
+        names |= {"restart_policy", "restart_retries"}
+    return {name: effective[name] for name in sorted(names)}
 
 
 def _needs_recreate(changes, effective, actual):

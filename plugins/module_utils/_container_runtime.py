@@ -33,9 +33,33 @@ def wait_healthy(engine, name, container, timeout, inspect):
             raise FleetError("Container %s on %s stopped (%s, exit code %s) while waiting for it to become healthy"
                              % (name, engine.name, state_of(container), container["State"].get("ExitCode")))
         if time.monotonic() >= deadline:
-            log = ((container["State"].get("Health") or {}).get("Log") or [{}])[-1]
-            raise FleetError("Container %s on %s is not healthy after %s s (health: %s; last check: exit %s: %s)"
-                             % (name, engine.name, timeout, health, log.get("ExitCode"),
-                                (log.get("Output") or "").strip()[:200] or "no output"))
+            raise FleetError("Container %s on %s is not healthy after %s s (health: %s; %s)"
+                             % (name, engine.name, timeout, health, _last_check(container)))
         time.sleep(0.25)
         container = inspect()
+
+
+def _last_check(container):
+    logs = (container["State"].get("Health") or {}).get("Log") or []
+    if not logs:
+        interval = ((container.get("Config") or {}).get("Healthcheck") or {}).get("Interval") or 30 * 10 ** 9
+        return "no health check has run yet; the first one runs %g s after the start" % (interval / 1e9)
+    log = logs[-1]
+    return "last check: exit %s: %s" % (log.get("ExitCode"), (log.get("Output") or "").strip()[:200] or "no output")
+
+
+def published_ports(container):
+    """Per container port, the host address and port it is published on, from the inspect result: the
+    live bindings while it runs, else what it asks for (host_port None: the engine picks one at start)."""
+    ports = ((container.get("NetworkSettings") or {}).get("Ports")) or {}
+    if not ports:
+        ports = ((container.get("HostConfig") or {}).get("PortBindings")) or {}
+    result = []
+    for key, bindings in sorted(ports.items()):
+        number, protocol = key.split("/", 1) if "/" in key else (key, "tcp")
+        for binding in bindings or [None]:
+            binding = binding or {}
+            result.append({"container_port": int(number), "protocol": protocol or "tcp",
+                           "host_ip": binding.get("HostIp") or None,
+                           "host_port": int(binding["HostPort"]) if binding.get("HostPort") else None})
+    return result

@@ -15,8 +15,31 @@ description:
     compared with what the engine reports. When the hash differs, every option is compared, ignoring what the
     engine or the image fills in by default.
   - Resource limits, the restart policy and network attachments are changed in place and the container keeps
-    its ID; any other change recreates it. Recreating creates the new container before the old one is removed,
-    and puts the old one back if creating fails. Named volumes are never removed.
+    its ID; any other change recreates it. Named volumes are never removed.
+  - The module first plans (the action, the diff and the steps, returned as RV(container.plan)), then applies
+    the plan; check mode returns the plan without changing anything.
+  - A recreate keeps the old container, renamed to C(<name>_flotilla_old), until the new one runs (and, with
+    O(state=healthy), is healthy); then it removes the old one. If the new one cannot be created, cannot start
+    or does not become healthy within O(wait_timeout), the new one is removed, the old one gets its name and
+    state back, and the task fails saying so. The old container's anonymous volumes (a mount without
+    O(mounts[].source), an image C(VOLUME)) go over to the new one, as Compose does; removing a container
+    removes the anonymous volumes only it used.
+  - The parked name is also a lock. A run that finds a parked container waits up to O(wait_timeout) for the
+    other run's recreate to end, then plans again. A parked container still there after that, or sooner when
+    that recreate cannot still be going on (no new container 5 s after the rename, or a new one older than
+    O(wait_timeout) plus the old one's stop timeout), is taken as a recreate that was interrupted (the module
+    was killed); the run finishes it when the new container runs (and is healthy, if it has a healthcheck),
+    and otherwise removes the new one and puts the old one back.
+  - Each container carries the labels C(flotilla.revision) (1 when created, one more on each recreate) and,
+    after a recreate, C(flotilla.previous-spec) (the options of the container it replaced, as read back from
+    the engine, with its image ID; JSON, compressed with zlib and base64-encoded above 4 KiB, left out above
+    64 KiB). They are bookkeeping, not in the spec hash, not settable through O(labels).
+  - Before creating or changing anything, each user-defined network in O(networks) is inspected (only when a
+    create, recreate or network change is planned). A missing network, or an O(networks[].ipv4_address)
+    outside its subnets, fails before any change, in check mode too. A new container that fails to start
+    (an unknown O(user), a missing command) is removed.
+  - O(state=started) and O(state=stopped) unpause a paused container first; the diff shows the state as
+    C(paused).
   - To converge many containers in one task, in parallel, use M(flotilla.fleet.containers).
 author:
   - Flotilla developers (@flotilla)
@@ -116,6 +139,42 @@ container:
       type: dict
       returned: when the container exists
       sample: {"backend": {"ip": "172.20.0.2"}}
+    ports:
+      description:
+        - Per container port, the host address and port it is published on, read from the inspect result (the
+          live bindings while it runs, else the requested ones). V(null) host values when it is not published
+          (or the engine picks the host port at start).
+      type: list
+      elements: dict
+      returned: when the container exists
+      sample: [{"container_port": 8000, "protocol": "tcp", "host_ip": "127.0.0.1", "host_port": 8080}]
+    plan:
+      description: What the module planned (in check mode) or did, in order.
+      type: dict
+      returned: always
+      contains:
+        action:
+          description: The same as RV(container.action).
+          type: str
+        steps:
+          description: The engine steps, in words, in the order they run.
+          type: list
+          elements: str
+          sample: ["rename web-1 to web-1_flotilla_old", "create web-1", "stop web-1_flotilla_old", "start web-1",
+                   "remove web-1_flotilla_old"]
+        order:
+          description: The recreate order used, V(stop-first) or V(start-first).
+          type: str
+          returned: when the action is V(recreated)
+        order_note:
+          description: Why V(start-first) fell back to V(stop-first).
+          type: str
+          returned: when O(order=start-first) could not be honoured
+        recovery:
+          description: What was done about a recreate a killed run had left halfway.
+          type: str
+          returned: when a parked C(<name>_flotilla_old) container was found
+          sample: "undid an interrupted recreate: the old container 0123456789ab is web-1 again"
 """
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetModule
@@ -123,18 +182,12 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._container import (
     ContainerConverger, ContainerRequest, ImageCache, container_argument_spec)
 
 
-def converge(module):
-    request = ContainerRequest(module.params)
-    engine = module.engine
-    result = ContainerConverger(engine, ImageCache(engine), module.check_mode).converge(request)
-    output = {"changed": result["changed"], "container": result}
-    if "diff" in result:
-        output["diff"] = result.pop("diff")
-    return output
+def _converger(engine, check_mode):
+    return ContainerConverger(engine, ImageCache(engine), check_mode)
 
 
 def main():
-    FleetModule(container_argument_spec(), supports_check_mode=True).run(converge)
+    FleetModule(container_argument_spec(), supports_check_mode=True).converge(ContainerRequest, _converger, "container")
 
 
 if __name__ == "__main__":

@@ -10,11 +10,14 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._client import Engi
 from ansible_collections.flotilla.fleet.plugins.module_utils._container import (
     ContainerConverger, ContainerRequest, ImageCache, container_argument_spec)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import SPEC_HASH_LABEL
+from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import REVISION_LABEL
 
 IMAGE_ID = "sha256:" + "a" * 64
 IMAGE = {"Id": IMAGE_ID, "Config": {"Cmd": ["sleep", "infinity"], "Env": ["PATH=/bin"], "Labels": None}}
 WRITES = ("create_container", "start", "stop", "remove_container", "rename", "connect_container_to_network",
-          "disconnect_container_from_network", "_post_json", "pull")
+          "disconnect_container_from_network", "_post_json", "pull", "unpause", "remove_volume")
+NETWORKS = {name: {"Name": name, "IPAM": {"Config": [{"Subnet": subnet}]}}
+            for name, subnet in (("frontend", "10.251.1.0/24"), ("backend", "10.251.2.0/24"))}
 
 
 def params(**overrides):
@@ -27,11 +30,14 @@ def params(**overrides):
 class FakeEngineApi(Mock):
     """A Mock APIClient that keeps containers in a dict, so create -> inspect round-trips."""
 
-    def __init__(self, containers=None, images=None):
+    def __init__(self, containers=None, images=None, networks=None):
         super().__init__()
         self.store = {} if containers is None else containers
+        self.volumes = set()
         images = {"base:latest": IMAGE, IMAGE_ID: IMAGE} if images is None else images
+        self.images = images
         self.inspect_image.side_effect = lambda ref: _found(images, ref)
+        self.inspect_network.side_effect = lambda ref: _found(NETWORKS if networks is None else networks, ref)
         self.inspect_container.side_effect = self._inspect_container
         self.info.return_value = {"LoggingDriver": "json-file"}
         self.create_host_config.side_effect = lambda **kwargs: dict(kwargs)
@@ -40,8 +46,10 @@ class FakeEngineApi(Mock):
         self.create_container.side_effect = self._create
         self.start.side_effect = lambda cid: self.store[cid]["State"].update(Status="running")
         self.stop.side_effect = lambda cid, timeout: self.store[cid]["State"].update(Status="exited")
-        self.rename.side_effect = lambda cid, name: self.store[cid].update(Name="/" + name)
-        self.remove_container.side_effect = lambda cid, force, v: self.store.pop(cid)
+        self.unpause.side_effect = lambda cid: self.store[cid]["State"].update(Status="running")
+        self.rename.side_effect = self._rename
+        self.remove_container.side_effect = self._remove
+        self.remove_volume.side_effect = self._remove_volume
         self._url.side_effect = lambda path, *args: path.format(*args)
         self.created = 0
 
@@ -60,8 +68,45 @@ class FakeEngineApi(Mock):
         self.created += 1
         cid = "%064d" % self.created
         network = host_config.get("network_mode", "bridge")
-        self.store[cid] = container(cid, name, config, host_config, {network: {"Aliases": None}}, status="created")
+        self.store[cid] = created = container(cid, name, config, host_config, {network: {"Aliases": None}},
+                                              status="created")
+        # The engine's volumes: a mount without a source, and each VOLUME of the image, get a new anonymous one.
+        mounts = [dict(mount) for mount in host_config.get("mounts") or []]
+        targets = {mount["Target"] for mount in mounts}
+        volumes = (self.images.get(image) or IMAGE)["Config"].get("Volumes") or {}
+        mounts += [{"Type": "volume", "Source": None, "Target": target} for target in volumes if target not in targets]
+        for mount in mounts:
+            if mount["Type"] == "volume":
+                anonymous = not mount.get("Source")
+                volume = ("%x" % (0xA000 + len(self.volumes))).rjust(64, "e") if anonymous else mount["Source"]
+                self.volumes.add(volume)
+                created["Mounts"].append({"Type": "volume", "Name": volume, "Destination": mount["Target"],
+                                          "Anonymous": anonymous})
         return {"Id": cid}
+
+    def _rename(self, cid, name):
+        if cid not in self.store:
+            raise NotFound("No such container: %s" % cid)
+        if self.store[cid]["Name"] == "/" + name:
+            raise APIError("400", explanation="Renaming a container with the same name as its current name")
+        if any(c["Name"] == "/" + name for c in self.store.values()):
+            raise APIError("409", explanation="Conflict. The container name \"/%s\" is already in use" % name)
+        self.store[cid]["Name"] = "/" + name
+
+    def _in_use(self, volume):
+        return any(m["Name"] == volume for c in self.store.values() for m in c["Mounts"])
+
+    def _remove(self, cid, force, v):
+        removed = self.store.pop(cid)
+        for mount in removed["Mounts"]:
+            # v=True: the engine removes the volumes it created for this container, unless another uses them.
+            if v and mount["Anonymous"] and not self._in_use(mount["Name"]):
+                self.volumes.discard(mount["Name"])
+
+    def _remove_volume(self, name):
+        if self._in_use(name):
+            raise APIError("409", explanation="remove %s: volume is in use" % name)
+        self.volumes.remove(name)
 
 
 def _found(items, ref):
@@ -82,7 +127,11 @@ def container(cid, name, config=None, host=None, networks=None, status="running"
                    "Env": ["%s=%s" % item for item in (config.get("environment") or {}).items()] + ["PATH=/bin"],
                    "Labels": config.get("labels") or {}, "StopTimeout": config.get("stop_timeout"),
                    "Hostname": cid[:12]},
+        "Mounts": [],
         "HostConfig": {"Memory": host.get("mem_limit", 0), "NanoCpus": host.get("nano_cpus", 0),
+                       "Mounts": host.get("mounts"), "PortBindings": {
+                           key: [{"HostIp": ip, "HostPort": str(port or "")} for ip, port in bindings]
+                           for key, bindings in (host.get("port_bindings") or {}).items()},
                        "RestartPolicy": {"Name": restart.get("Name", ""),
                                          "MaximumRetryCount": restart.get("MaximumRetryCount", 0)},
                        "LogConfig": {"Type": "json-file", "Config": {}}},
@@ -90,9 +139,10 @@ def container(cid, name, config=None, host=None, networks=None, status="running"
     }
 
 
-def converge(api, check_mode=False, **overrides):
+def converge(api, check_mode=False, parked=None, **overrides):
     engine = Engine(resolve_connection({}, environ={}), api=api)
-    return ContainerConverger(engine, ImageCache(engine), check_mode).converge(ContainerRequest(params(**overrides)))
+    converger = ContainerConverger(engine, ImageCache(engine), check_mode)
+    return converger.converge(ContainerRequest(params(**overrides)), parked=parked)
 
 
 def assert_no_writes(api):
@@ -122,7 +172,7 @@ def test_create_starts_and_labels_with_the_spec_hash():
     result = converge(api, env={"A": "1"})
     assert result["action"] == "created" and result["state"] == "running"
     labels = api.store[result["id"]]["Config"]["Labels"]
-    assert labels == {SPEC_HASH_LABEL: ContainerRequest(params(env={"A": "1"})).spec_hash}
+    assert labels == {SPEC_HASH_LABEL: ContainerRequest(params(env={"A": "1"})).spec_hash, REVISION_LABEL: "1"}
     assert converge(api, env={"A": "1"})["action"] == "unchanged"
 
 
@@ -182,9 +232,11 @@ def test_other_changes_recreate_new_before_old_goes():
     assert result["action"] == "recreated" and result["id"] != first["id"] and result["state"] == "running"
     assert result["diff"] == {"before": {"env": {"A": "1"}}, "after": {"env": {"A": "2"}}}
     calls = [call[0] for call in api.mock_calls if call[0] in WRITES]
-    assert calls == ["rename", "create_container", "stop", "remove_container", "start"]
-    api.rename.assert_called_once_with(first["id"], "web_flotilla_old_%s" % first["id"][:12])
-    api.remove_container.assert_called_once_with(first["id"], force=True, v=False)  # v=False: volumes stay
+    # stop-first: the old one is parked and stopped, the new one started, and only then the old one removed.
+    assert calls == ["rename", "create_container", "stop", "start", "remove_container"]
+    api.rename.assert_called_once_with(first["id"], "web_flotilla_old")
+    # v=True removes only the anonymous volumes the engine made for it (and none in use): named ones stay.
+    api.remove_container.assert_called_once_with(first["id"], force=True, v=True)
     assert list(api.store) == [result["id"]]
 
 
@@ -194,7 +246,8 @@ def test_recreate_restores_the_old_container_when_create_fails():
     api.create_container.side_effect = APIError("500", explanation="no space left on device")
     with pytest.raises(FleetError) as error:
         converge(api, env={"A": "2"})
-    assert str(error.value) == "Failed to create container web on unix:///var/run/docker.sock: no space left on device"
+    assert str(error.value) == ("Failed to create container web on unix:///var/run/docker.sock: no space left on "
+                                "device; rolled back: web is the old container %s again (running)" % first["id"][:12])
     assert api.rename.call_args_list[-1][0] == (first["id"], "web")
     api.stop.assert_not_called()
     api.remove_container.assert_not_called()
