@@ -217,7 +217,8 @@ class ContainerConverger(ContainerSteps):
 
     def _plan_create(self, request, image):
         # A create writes what was asked for; of the defaults, it needs only the networks.
-        plan = Plan("created", None, {"before": {"state": "absent"}, "after": dict(request.desired, state=request.state)})
+        plan = Plan("created", None, {"before": {"state": "absent"},
+                                      "after": dict(CONTAINER_OPTIONS.show(request.desired), state=request.state)})
         plan.effective = UPDATABLE_OPTIONS.effective(request.desired, self._context(image, request))
         self._check_networks(request, plan.effective["networks"])
         plan.want_running = request.state in RUNNING_STATES
@@ -338,21 +339,19 @@ class ContainerConverger(ContainerSteps):
 
 
 def _update_changes(changes, effective):
-    """The values an in-place update sends; the restart policy is one engine field, so both halves go."""
+    """The values an in-place update sends: the changed options and those that share their engine field."""
     names = set(changes)
-    if names & {"restart_policy", "restart_retries"}:
-        names |= {"restart_policy", "restart_retries"}
+    names.update(CONTAINER_OPTIONS.by_name[name].updated_with for name in changes
+                 if CONTAINER_OPTIONS.by_name[name].updated_with)
     return {name: effective[name] for name in sorted(names)}
 
 
 def _needs_recreate(changes, effective, actual):
     """Whether the changes go beyond what the engine can change on a live container."""
-    for name in changes:
-        option = CONTAINER_OPTIONS.by_name[name]
-        if option.update is None:
-            return True
-        if effective[name] is None and name != "pids_limit":
-            return True  # the update endpoint reads 0 as "keep": a limit cannot be lifted in place
+    # An option updates in place when it declares how; a limit it cannot lift (the endpoint reads 0 as
+    # "keep") needs a recreate too. The option table knows both.
+    if not CONTAINER_OPTIONS.updates_in_place({name: effective[name] for name in changes}):
+        return True
     if "networks" in changes:
         # host and none are network modes, not attachments: connect/disconnect cannot switch them.
         names = {network["name"] for network in effective["networks"] + (actual.get("networks") or [])}

@@ -17,6 +17,7 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._client import CONN
 from ansible_collections.flotilla.fleet.plugins.module_utils._container import (
     ContainerConverger, ContainerRequest, container_argument_spec)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import CONTAINER_OPTIONS, ContainerContext
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_recreate import parked_name
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import health_of, state_of
 from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import (
     LEGACY_PROJECT_LABEL, SPEC_HASH_LABEL, STACK_LABEL, stack_of)
@@ -199,11 +200,12 @@ class BatchConverger:
     def _converge_all(self, requests, existing):
         workers = max(1, min(self.parallelism, len(requests) or 1))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(lambda request: self._one(request, request.name in existing), requests))
+            return list(pool.map(lambda request: self._one(request, existing), requests))
 
-    def _one(self, request, exists):
+    def _one(self, request, existing):
         try:
-            return self.converger.converge(request, exists)
+            # The list call already says whether the container and a parked old one (mid-recreate) exist.
+            return self.converger.converge(request, request.name in existing, parked_name(request.name) in existing)
         except FleetError as exc:
             message = str(exc)
         except Exception as exc:  # a bug for one container must not hide what happened to the others

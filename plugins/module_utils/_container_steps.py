@@ -31,23 +31,8 @@ class RecreateContended(FleetError):
 
 
 def update_body(changes):
-    """The body of POST /containers/{id}/update for the changed in-place options (networks excluded)."""
-    in_body = {name: value for name, value in changes.items() if name != "networks"}
-    if hasattr(CONTAINER_OPTIONS, "update_body"):
-        return CONTAINER_OPTIONS.update_body(in_body)
-    # TODO(merge): module-contract's update_body replaces this fallback (same body, one declaration per option).
-    body = {}
-    if "restart_policy" in in_body:
-        body["RestartPolicy"] = {"Name": in_body["restart_policy"], "MaximumRetryCount": in_body["restart_retries"]}
-    if "cpus" in in_body:
-        body["NanoCpus"] = int(round(in_body["cpus"] * 1e9))
-    if "memory" in in_body:
-        body["Memory"] = body["MemorySwap"] = in_body["memory"]
-    if "memory_reservation" in in_body:
-        body["MemoryReservation"] = in_body["memory_reservation"]
-    if "pids_limit" in in_body:
-        body["PidsLimit"] = in_body["pids_limit"] or -1  # -1 lifts the limit (0 would mean "keep")
-    return body
+    """The body of POST /containers/{id}/update for the changed in-place options (networks reconnect instead)."""
+    return CONTAINER_OPTIONS.update_body({name: value for name, value in changes.items() if name != "networks"})
 
 
 def _check_address(field, network, inspected):
@@ -136,9 +121,6 @@ class ContainerSteps:
         if carried:
             payload["host"]["mounts"] = with_carried(payload["host"].get("mounts") or [], carried)
         networks = effective["networks"]
-        if "mem_limit" in payload["host"]:
-            # memory is a hard limit: no swap beyond it (and an in-place update keeps it that way).
-            payload["host"]["memswap_limit"] = payload["host"]["mem_limit"]
         with self.engine.action("create", KIND, request.name):
             host_config = api.create_host_config(network_mode=network_mode(networks), **payload["host"])
             first = networks[0]

@@ -162,7 +162,7 @@ def test_check_mode_plans_a_create_without_writing():
     result = converge(api, check_mode=True, memory="64m")
     assert result["action"] == "created" and result["changed"]
     assert result["diff"] == {"before": {"state": "absent"},
-                              "after": {"image": "base:latest", "memory": 64 * 1024 ** 2, "stop_timeout": 1,
+                              "after": {"image": "base:latest", "memory": "64m", "stop_timeout": 1,
                                         "state": "started"}}
     assert_no_writes(api)
 

@@ -115,7 +115,8 @@ def test_one_failure_does_not_hide_the_others():
     assert [r["action"] for r in results] == ["created", "failed", "created"]
     assert results[1] == {"name": "b", "action": "failed", "changed": False, "failed": True,
                           "msg": "Failed to start container b on unix:///var/run/docker.sock: "
-                                 "Bind for 127.0.0.1:8080 failed: port is already allocated"}
+                                 "Bind for 127.0.0.1:8080 failed: port is already allocated; the new container "
+                                 "was removed"}
     assert summarize(results)["failed"] == 1 and summarize(results)["created"] == 2
 
 
@@ -164,7 +165,7 @@ def test_container_module_main(monkeypatch, capsys):
     args = {"name": "web", "image": "base:latest", "memory": "64m", "_ansible_check_mode": True, "_ansible_diff": True}
     result = _main(container_module, args, api, monkeypatch, capsys)
     assert result["changed"] and result["container"]["action"] == "created"
-    assert result["diff"]["after"]["memory"] == 64 * 1024 ** 2 and "diff" not in result["container"]
+    assert result["diff"]["after"]["memory"] == "64m" and "diff" not in result["container"]
     assert_no_writes(api)
     result = _main(container_module, dict(args, _ansible_check_mode=False), api, monkeypatch, capsys)
     assert result["container"]["state"] == "running"
@@ -280,11 +281,12 @@ def test_a_failed_start_stops_the_next_batches():
         ("a", "created", 1), ("b", "failed", 1), ("c", "skipped", 2), ("d", "skipped", 2)]
     assert output["containers"][2] == {"name": "c", "action": "skipped", "changed": False, "batch": 2,
                                        "msg": "not attempted: batch 1 failed"}
-    assert sorted(c["Name"] for c in api.store.values()) == ["/a", "/b"]  # c and d untouched
+    # b, which failed to start, was removed; c and d were never created
+    assert sorted(c["Name"] for c in api.store.values()) == ["/a"]
     assert output["failed"] and output["summary"]["skipped"] == 2 and output["summary"]["failed"] == 1
     assert output["msg"] == ("1 of 4 containers failed (b): Failed to start container b on "
                              "unix:///var/run/docker.sock: Bind for 127.0.0.1:8080 failed: port is already "
-                             "allocated. Not attempted after the failed batch: c, d")
+                             "allocated; the new container was removed. Not attempted after the failed batch: c, d")
 
 
 def test_a_container_that_exits_after_its_start_fails_its_batch_with_its_last_output():
