@@ -61,7 +61,7 @@ class HostInfoReader:
         second = {}
         if self.reservations:
             second.update(("container:" + entry["Id"], self._inspector(entry["Id"])) for entry in ours)
-        if swarm.get("ControlAvailable") and swarm.get("NodeID"):
+        if swarm_role(swarm) == "manager" and swarm.get("NodeID"):
             second["node"] = lambda: self._call("inspect", "swarm node", swarm["NodeID"],
                                                 lambda: api.inspect_node(swarm["NodeID"]))
         inspected = self._parallel(second) if second else {}
