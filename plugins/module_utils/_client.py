@@ -291,6 +291,15 @@ class Engine:
         return self._info
 
 
+class _ValidatingModule(AnsibleModule):
+    """AnsibleModule whose own failures (the argument spec's checks, made before any engine call) say they are
+    invalid input; every other failure of a FleetModule names its kind itself."""
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.setdefault("error_kind", InvalidInput.kind)
+        super().fail_json(msg, **kwargs)
+
+
 class FleetModule:
     """AnsibleModule plus an Engine; the connection options are merged in here, declared once."""
 
@@ -298,7 +307,7 @@ class FleetModule:
         spec = dict(CONNECTION_SPEC)
         spec.update(argument_spec)
         required_together = list(kwargs.pop("required_together", [])) + CONNECTION_REQUIRED_TOGETHER
-        self.module = AnsibleModule(argument_spec=spec, required_together=required_together, **kwargs)
+        self.module = _ValidatingModule(argument_spec=spec, required_together=required_together, **kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self._engine = None
@@ -308,7 +317,7 @@ class FleetModule:
         if self._engine is None:
             problem = sdk_problem()
             if problem:
-                self.module.fail_json(msg=problem, exception=DOCKER_IMPORT_ERROR)
+                self.module.fail_json(msg=problem, exception=DOCKER_IMPORT_ERROR, error_kind=FleetError.kind)
             self._engine = Engine(resolve_connection(self.params))
         return self._engine
 
@@ -340,7 +349,7 @@ class FleetModule:
         except ContractError as exc:
             self._fail(exc, InvalidInput.kind)
         if result.get("failed"):
-            self.module.fail_json(**result)
+            self.module.fail_json(**dict({"error_kind": FleetError.kind}, **result))
         self.module.exit_json(**result)
 
     def _fail(self, exc, kind):

@@ -236,6 +236,16 @@ def test_run_returns_results_and_fails_on_a_failed_result(capsys):
     result = _run_module({}, lambda module: {"changed": True, "failed": True, "msg": "1 of 2 failed", "items": [1]},
                          capsys)
     assert result["failed"] and result["msg"] == "1 of 2 failed" and result["items"] == [1] and result["changed"]
+    assert result["error_kind"] == "error"
+
+
+def test_an_argument_the_spec_refuses_is_invalid_input(capsys):
+    with patch_module_args({"name": "a", "sauce": 1}):
+        with pytest.raises(SystemExit):
+            FleetModule({"name": {"type": "str"}}, supports_check_mode=True)
+    result = json.loads(capsys.readouterr().out)
+    assert result["failed"] and result["error_kind"] == "invalid_input"
+    assert result["msg"].startswith("Unsupported parameters for (")
 
 
 class _Request:
