@@ -5,7 +5,8 @@ from unittest import mock
 import pytest
 from docker.errors import APIError, NotFound
 
-from ansible_collections.flotilla.fleet.plugins.module_utils._client import Engine, FleetError, resolve_connection
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import (
+    Engine, FleetError, ResourceConflict, resolve_connection)
 from ansible_collections.flotilla.fleet.plugins.module_utils._network import (
     NetworkConverger, NetworkRequest, network_argument_spec)
 
@@ -92,7 +93,7 @@ def test_unchanged_network_writes_nothing():
 
 def test_difference_without_recreate_is_refused_naming_options_and_containers():
     engine, api = make_engine({"backend": network()}, ATTACHED)
-    with pytest.raises(FleetError) as error:
+    with pytest.raises(ResourceConflict) as error:
         NetworkConverger(engine, False).converge(request(labels={"v": "2"}, internal=True))
     assert str(error.value) == (
         'Network backend on %s differs in options Docker cannot change in place: internal (false -> true), '
@@ -175,7 +176,7 @@ def test_prune_detaches_only_unlisted_containers():
 
 def test_absent_in_use_is_refused_unless_forced():
     engine, api = make_engine({"backend": network()}, ATTACHED)
-    with pytest.raises(FleetError) as error:
+    with pytest.raises(ResourceConflict) as error:
         NetworkConverger(engine, False).converge(request(state="absent"))
     assert str(error.value) == (
         "Network backend on %s is in use by containers cache, db (running or stopped); remove or disconnect them "
