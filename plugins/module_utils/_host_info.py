@@ -22,7 +22,8 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._client import Inva
 from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import (
     REPLICA_LABEL, SERVICE_LABEL, SPEC_HASH_LABEL, stack_of)
 from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import (
-    cpus_of, health_of, labels_from_pairs, memory_of, name_of, published_of, state_of, swarm_role, swarm_state)
+    cpus_of, health_of, labels_from_pairs, memory_of, name_of, node_settings, published_of, state_of, swarm_role,
+    swarm_state)
 
 # The SDK's connection pool holds 10 connections per engine; more threads would only churn connections.
 MAX_PARALLELISM = 10
@@ -112,9 +113,9 @@ def _swarm(swarm, node):
         "node_labels": None if active else {},
     }
     if node:
-        spec = node.get("Spec") or {}
-        result["node_availability"] = spec.get("Availability")
-        result["node_labels"] = dict(spec.get("Labels") or {})
+        settings = node_settings(node)
+        result["node_availability"] = settings["availability"]
+        result["node_labels"] = settings["labels"]
     return result
 
 

@@ -104,3 +104,15 @@ def published_of(container):
 def endpoint_of(container, network_name):
     """A container's endpoint on one network (aliases, static addresses), or {} when it is not attached."""
     return (((container.get("NetworkSettings") or {}).get("Networks")) or {}).get(network_name) or {}
+
+
+def node_hostname(node):
+    """A swarm node's hostname (``GET /nodes``), or "" when it has not reported one."""
+    return ((node.get("Description") or {}).get("Hostname")) or ""
+
+
+def node_settings(node):
+    """What a manager set on a swarm node: its role, availability and labels."""
+    spec = node.get("Spec") or {}
+    return {"role": spec.get("Role"), "availability": spec.get("Availability"),
+            "labels": dict(spec.get("Labels") or {})}

@@ -14,7 +14,8 @@ import re
 import socket
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
-from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import swarm_role, swarm_state
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import (
+    node_hostname, node_settings, swarm_role, swarm_state)
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import Option, OptionTable, string_map
 
 SWARM_PORT = 2377
@@ -271,7 +272,7 @@ class SwarmConverger:
             spec[_SPEC_KEYS[name]] = effective[name]
         if self.check_mode:
             return self._node_result(dict(node, Spec=spec), "updated", diff)
-        label = "%s (%s)" % (self._hostname(node), node["ID"])
+        label = "%s (%s)" % (node_hostname(node), node["ID"])
         with self.engine.action("update", "swarm node", label):
             self.engine.api.update_node(node["ID"], node["Version"]["Index"], spec)
         with self.engine.action("inspect", "swarm node", label):
@@ -283,7 +284,7 @@ class SwarmConverger:
         with self.engine.action("list", "swarm nodes", "to find %s" % wanted):
             nodes = self.engine.api.nodes() or []
         for matches in ([n for n in nodes if n["ID"] == wanted],
-                        [n for n in nodes if self._hostname(n) == wanted],
+                        [n for n in nodes if node_hostname(n) == wanted],
                         [n for n in nodes if n["ID"].startswith(wanted)]):
             if len(matches) > 1:
                 # A node that left and re-joined stays listed as down under the same hostname.
@@ -294,17 +295,13 @@ class SwarmConverger:
                 raise FleetError("node: %r matches %d nodes (%s); use the node ID"
                                  % (wanted, len(matches), ", ".join(sorted(n["ID"] for n in matches))))
         raise FleetError("node: no node of the swarm has the hostname or ID %r (nodes: %s)"
-                         % (wanted, ", ".join(sorted(self._hostname(n) for n in nodes))))
-
-    @staticmethod
-    def _hostname(node):
-        return ((node.get("Description") or {}).get("Hostname")) or ""
+                         % (wanted, ", ".join(sorted(node_hostname(n) for n in nodes))))
 
     def _node_result(self, node, action, diff):
-        spec, status = node.get("Spec") or {}, node.get("Status") or {}
+        status, settings = node.get("Status") or {}, node_settings(node)
         result = {"action": action, "changed": action != "unchanged", "id": node["ID"],
-                  "hostname": self._hostname(node), "role": spec.get("Role"),
-                  "availability": spec.get("Availability"), "labels": dict(spec.get("Labels") or {}),
+                  "hostname": node_hostname(node), "role": settings["role"],
+                  "availability": settings["availability"], "labels": settings["labels"],
                   "state": status.get("State"), "addr": status.get("Addr")}
         if diff:
             result["diff"] = diff

@@ -3,8 +3,8 @@
 import pytest
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import (
-    cpus_of, endpoint_of, has_healthcheck, health_of, labels_from_pairs, memory_of, name_of, published_of,
-    state_of, swarm_role, swarm_state)
+    cpus_of, endpoint_of, has_healthcheck, health_of, labels_from_pairs, memory_of, name_of, node_hostname,
+    node_settings, published_of, state_of, swarm_role, swarm_state)
 
 # One container, as GET /containers/json lists it and as GET /containers/{id}/json inspects it.
 LISTED = {"Id": "0123456789abcdef", "Names": ["/shop-web-1"], "State": "running",
@@ -87,3 +87,11 @@ def test_published_ports_of_both_families_and_protocols_sorted():
 def test_the_endpoint_on_one_network():
     assert endpoint_of(INSPECTED, "front") == {"Aliases": ["web"], "IPAMConfig": None}
     assert endpoint_of(INSPECTED, "back") == {} == endpoint_of({}, "front")
+
+
+def test_a_swarm_nodes_hostname_and_settings():
+    node = {"ID": "n1", "Description": {"Hostname": "node-1"},
+            "Spec": {"Role": "worker", "Availability": "drain", "Labels": {"zone": "a"}}}
+    assert node_hostname(node) == "node-1" and node_hostname({"ID": "n2"}) == ""
+    assert node_settings(node) == {"role": "worker", "availability": "drain", "labels": {"zone": "a"}}
+    assert node_settings({}) == {"role": None, "availability": None, "labels": {}}
