@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import socket
+import ssl
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -161,8 +163,11 @@ def sdk_problem():
 
 
 def _is_transport_error(exc):
-    """A failure on the way to the engine or back, not an answer from it."""
-    return isinstance(exc, (RequestException, OSError)) and not isinstance(exc, HTTPError)
+    """A failure on the way to the engine or back, not an answer from it. A bare OSError such as
+    FileNotFoundError is not one: the SDK wraps socket errors, so it comes from a local file (an archive)."""
+    if isinstance(exc, RequestException):
+        return not isinstance(exc, HTTPError)
+    return isinstance(exc, (ConnectionError, TimeoutError, ssl.SSLError, socket.gaierror))
 
 
 def describe_error(exc, engine=None):

@@ -64,7 +64,8 @@ def _api_error(status, explanation):
 def test_describe_error_prefers_the_engines_words():
     assert describe_error(_api_error(409, b"name in use")) == "name in use"
     assert describe_error(RequestsConnectionError("refused")) == "cannot connect to the Docker engine: refused"
-    assert describe_error(OSError()) == "cannot connect to the Docker engine: OSError"
+    assert describe_error(OSError()) == "OSError"
+    assert describe_error(ConnectionResetError()) == "cannot connect to the Docker engine: ConnectionResetError"
     assert describe_error(KeyError("x")) == "'x'"
 
 
@@ -132,9 +133,13 @@ def test_action_wraps_docker_and_transport_errors_with_what_failed():
          "Failed to start container web on unix:///var/run/docker.sock: no space left on device"),
         (RequestsConnectionError("refused"), EngineUnreachable,
          "Failed to start container web: cannot connect to unix:///var/run/docker.sock: refused"),
-        (FileNotFoundError(2, "No such file or directory"), EngineUnreachable,
-         "Failed to start container web: cannot connect to unix:///var/run/docker.sock: no such file (is the Docker "
-         "engine running?)"),
+        (ConnectionRefusedError(111, "Connection refused"), EngineUnreachable,
+         "Failed to start container web: cannot connect to unix:///var/run/docker.sock: connection refused (is the "
+         "Docker engine running and listening there?)"),
+        # A bare file error comes from a local file (an archive to load), not from the way to the engine.
+        (FileNotFoundError(2, "No such file or directory", "/srv/images/web.tar"), FleetError,
+         "Failed to start container web on unix:///var/run/docker.sock: [Errno 2] No such file or directory: "
+         "'/srv/images/web.tar'"),
     ]
     for exc, kind, message in cases:
         with pytest.raises(FleetError) as error:
