@@ -121,7 +121,7 @@ def resolve_connection(params, environ=None):
     client_key = from_cert_dir("client_key", "key.pem")
     if bool(client_cert) != bool(client_key):
         raise InvalidInput("client_cert and client_key: give both or neither (found only %s)"
-                         % ("client_cert" if client_cert else "client_key"))
+                           % ("client_cert" if client_cert else "client_key"))
 
     remote = base_url.startswith(("tcp://", "https://"))
     tls = params.get("tls")

@@ -44,9 +44,6 @@ class InvalidInput(FleetError):
     kind = "invalid_input"
 
 
-ERROR_KINDS = tuple(kind.kind for kind in (FleetError, EngineUnreachable, ResourceNotFound, ResourceConflict,
-                                            InvalidInput))
-
 # What a failed socket call means, in words; the hint says what to check.
 _ERRNO_WORDS = {
     errno.ENOENT: "no such file (is the Docker engine running?)",

@@ -50,7 +50,7 @@ class NetworkRequest(ResourceRequest):
         self.prune_connected = params["prune_connected"]
         if self.name in PREDEFINED:
             raise InvalidInput("name: %s is a network the engine manages itself; it cannot be created, changed or "
-                             "removed" % self.name)
+                               "removed" % self.name)
         self.desired = NETWORK_OPTIONS.normalize(params)
         self.swarm_scoped = check_combinations(self.desired)
         self.connected = None
@@ -105,11 +105,11 @@ class NetworkConverger:
         state = swarm_state(swarm)
         if state != "active":
             raise InvalidInput("%s: %s networks need swarm mode, but the engine at %s is not in a swarm (swarm state: "
-                             "%s); create or join one first with flotilla.fleet.swarm"
-                             % (field, what, self.engine.name, state))
+                               "%s); create or join one first with flotilla.fleet.swarm"
+                               % (field, what, self.engine.name, state))
         if swarm_role(swarm) != "manager":
             raise InvalidInput("%s: %s networks are created on a swarm manager, but the engine at %s is a worker; "
-                             "run this task against a manager" % (field, what, self.engine.name))
+                               "run this task against a manager" % (field, what, self.engine.name))
 
     def _listed_containers(self, request):
         """The containers of ``connected``, inspected: each must exist before anything changes."""
@@ -118,7 +118,7 @@ class NetworkConverger:
             container = self.engine.inspect_or_none(self.api.inspect_container, "container", entry["name"])
             if container is None:
                 raise InvalidInput("connected[%d].name: no container named %s on %s"
-                                 % (index, entry["name"], self.engine.name))
+                                   % (index, entry["name"], self.engine.name))
             # Keyed by the container's own name, so an entry that gives an ID matches its attachment.
             listed[name_of(container)] = (entry, container)
         return listed
@@ -254,9 +254,9 @@ class NetworkConverger:
             address = endpoint["ipv4_address"]
             if address and not any(ipaddress.ip_address(address) in subnet for subnet in subnets):
                 raise InvalidInput("connected: container %s has the static address %s on network %s, outside the "
-                                 "subnets the network would be recreated with (%s); list it under connected with "
-                                 "a new ipv4_address" % (name, address, request.name,
-                                                         ", ".join(str(subnet) for subnet in subnets) or "none"))
+                                   "subnets the network would be recreated with (%s); list it under connected with "
+                                   "a new ipv4_address" % (name, address, request.name,
+                                                           ", ".join(str(subnet) for subnet in subnets) or "none"))
 
     # --- engine calls ---------------------------------------------------------------------------------
     def _create(self, name, spec):

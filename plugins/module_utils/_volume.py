@@ -118,10 +118,10 @@ class VolumeConverger:
             holds_data, reason = self._data_check(volume)
             if holds_data:
                 raise ResourceConflict("Volume %s on %s holds data (%s is not empty); set force: true to remove it and "
-                                 "the data in it" % (request.name, self.engine.name, volume.get("Mountpoint")))
+                                       "the data in it" % (request.name, self.engine.name, volume.get("Mountpoint")))
             if holds_data is None:
                 raise ResourceConflict("Volume %s on %s may hold data: %s; set force: true to remove it and the data in "
-                                 "it" % (request.name, self.engine.name, reason))
+                                       "it" % (request.name, self.engine.name, reason))
         diff = {"before": dict(VOLUME_OPTIONS.actual(volume, None), state="present"), "after": {"state": "absent"}}
         if not self.check_mode:
             with self.engine.action("remove", KIND, request.name):
@@ -156,7 +156,7 @@ class VolumeConverger:
         drivers = (self.engine.info().get("Plugins") or {}).get("Volume") or []
         if driver not in drivers and driver.split(":")[0] not in drivers:
             raise InvalidInput("driver: the engine at %s has no volume driver %s (it has %s); the volume was not "
-                             "touched" % (self.engine.name, driver, ", ".join(drivers) or "none"))
+                               "touched" % (self.engine.name, driver, ", ".join(drivers) or "none"))
 
     def _create(self, request):
         desired = request.desired

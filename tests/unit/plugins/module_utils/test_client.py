@@ -145,7 +145,7 @@ def test_action_wraps_docker_and_transport_errors_with_what_failed():
         with pytest.raises(FleetError) as error:
             with engine.action("start", "container", "web"):
                 raise exc
-        assert type(error.value) is kind and str(error.value) == message
+        assert error.value.__class__ is kind and str(error.value) == message
 
 
 def test_action_passes_fleet_errors_and_bugs_through():
