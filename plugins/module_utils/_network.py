@@ -285,9 +285,11 @@ class NetworkConverger:
                         endpoint["id"], network["Id"], aliases=endpoint["aliases"] or None,
                         ipv4_address=endpoint["ipv4_address"], ipv6_address=endpoint.get("ipv6_address"))
             except FleetError as exc:
-                failures.append(str(exc))
+                failures.append(exc)
         if failures:
-            raise FleetError("; ".join(failures))
+            # One kind when every failure is of that kind (all unreachable, say), else the generic one.
+            kinds = {failure.__class__ for failure in failures}
+            raise (kinds.pop() if len(kinds) == 1 else FleetError)("; ".join(map(str, failures)))
 
     def _recreate(self, request, old, spec, attached, keep):
         for endpoint in attached.values():
@@ -321,8 +323,8 @@ class NetworkConverger:
             restored = self._create(request.name, previous)
             self._connect_all(restored, attached.values())
         except FleetError as exc:
-            return FleetError("%s; restoring the old network failed too: %s" % (cause, exc))
-        return FleetError("%s; the old network was restored and its containers reconnected" % cause)
+            return cause.__class__("%s; restoring the old network failed too: %s" % (cause, exc))
+        return cause.__class__("%s; the old network was restored and its containers reconnected" % cause)
 
     # --- results --------------------------------------------------------------------------------------
     def _result(self, request, network, action, containers, diff=None):
