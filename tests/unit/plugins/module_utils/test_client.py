@@ -93,6 +93,7 @@ _CERT_ERROR.verify_message = "self-signed certificate"
     (socket.gaierror(-2, "Name or service not known"), "cannot resolve the host name (Name or service not known)"),
     (_CERT_ERROR, "the engine's TLS certificate was not accepted (self-signed certificate)"),
     (OSError(errno.EIO, "Input/output error"), "input/output error"),
+    (TimeoutError("timed out"), "no answer within the timeout"),
 ])
 def test_transport_errors_are_said_in_words_not_python_reprs(cause, words):
     assert describe_error(_wrapped(cause), "tcp://node1:2376") == "cannot connect to tcp://node1:2376: " + words
