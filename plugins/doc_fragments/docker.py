@@ -50,7 +50,8 @@ options:
     aliases: [tls_client_key, key_path]
   api_version:
     description:
-      - Engine API version to speak, or V(auto) to negotiate. E(DOCKER_API_VERSION) is used when set.
+      - Engine API version to speak, such as V(1.41), or V(auto) to negotiate. E(DOCKER_API_VERSION) is used when
+        set.
     type: str
     default: auto
     aliases: [docker_api_version]
@@ -61,5 +62,13 @@ options:
 requirements:
   - docker (Python SDK) >= 7.0.0 on the host that runs the module
 notes:
-  - 'Every Docker error is reported as C(Failed to <action> <kind> <name> on <engine>: <reason>).'
+  - 'Every Docker error is reported as C(Failed to <action> <kind> <name> on <engine>: <reason>); when the engine
+    cannot be reached, as C(Failed to <action> <kind> <name>: cannot connect to <engine>: <what happened>).'
+  - 'A failed task says what kind of failure it is in C(error_kind), so a role can tell a dead engine from a bad
+    request: V(unreachable) (the engine could not be reached, or did not answer in time), V(not_found) (no such
+    container, image, network, volume or node), V(conflict) (the request clashes with what is on the engine, such
+    as a name in use or a volume in use), V(invalid_input) (the request is wrong, found out before any change or
+    refused by the engine) or V(error) (anything else).'
+  - The Python traceback of a failure is in C(exception) when the controller asks for tracebacks
+    (E(ANSIBLE_DISPLAY_TRACEBACK=error)), and in C(traceback) at C(-vvv).
 """

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import socket
+import ssl
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.flotilla.fleet.plugins.module_utils._errors import (  # noqa: F401  (re-exported)
+    EngineUnreachable, FleetError, InvalidInput, ResourceConflict, ResourceNotFound, transport_words)
+from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import ContractError
 
 MIN_DOCKER_SDK = (7, 0, 0)
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -20,8 +27,8 @@ MIN_API_VERSION = "1.41"  # Docker Engine 20.10
 
 try:
     import docker
-    from docker.errors import DockerException, NotFound
-    from requests.exceptions import RequestException
+    from docker.errors import APIError, DockerException, NotFound, TLSParameterError
+    from requests.exceptions import ConnectTimeout, HTTPError, RequestException, Timeout
 
     DOCKER_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - exercised on hosts without the SDK
@@ -31,10 +38,25 @@ except ImportError:  # pragma: no cover - exercised on hosts without the SDK
     class DockerException(Exception):  # type: ignore[no-redef]
         """Stand-in so except clauses stay valid without the SDK."""
 
-    class NotFound(DockerException):  # type: ignore[no-redef]
+    class RequestException(Exception):  # type: ignore[no-redef]
         """Stand-in so except clauses stay valid without the SDK."""
 
-    class RequestException(Exception):  # type: ignore[no-redef]
+    class HTTPError(RequestException):  # type: ignore[no-redef]
+        """Stand-in so except clauses stay valid without the SDK."""
+
+    class Timeout(RequestException):  # type: ignore[no-redef]
+        """Stand-in so except clauses stay valid without the SDK."""
+
+    class ConnectTimeout(Timeout):  # type: ignore[no-redef]
+        """Stand-in so except clauses stay valid without the SDK."""
+
+    class APIError(DockerException, HTTPError):  # type: ignore[no-redef]
+        """Stand-in so except clauses stay valid without the SDK."""
+
+    class NotFound(APIError):  # type: ignore[no-redef]
+        """Stand-in so except clauses stay valid without the SDK."""
+
+    class TLSParameterError(DockerException):  # type: ignore[no-redef]
         """Stand-in so except clauses stay valid without the SDK."""
 
 
@@ -51,10 +73,9 @@ CONNECTION_SPEC = {
     "timeout": {"type": "int"},
 }
 CONNECTION_REQUIRED_TOGETHER = [("client_cert", "client_key")]
-
-
-class FleetError(Exception):
-    """A failure with a message fit for the user; modules turn it into fail_json."""
+_API_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+$")
+# The kind of failure an engine's HTTP status stands for.
+_STATUS_ERRORS = {400: InvalidInput, 404: ResourceNotFound, 409: ResourceConflict}
 
 
 class ConnectionSettings:
@@ -83,7 +104,7 @@ def resolve_connection(params, environ=None):
     env = os.environ if environ is None else environ
     base_url = params.get("docker_host") or env.get("DOCKER_HOST") or DEFAULT_DOCKER_HOST
     if not base_url.startswith(("unix://", "tcp://", "ssh://", "npipe://", "http://", "https://")):
-        raise FleetError(
+        raise InvalidInput(
             "docker_host: %r is not a Docker endpoint (use unix://PATH, tcp://HOST:PORT or ssh://USER@HOST)" % base_url
         )
     cert_dir = env.get("DOCKER_CERT_PATH")
@@ -99,8 +120,8 @@ def resolve_connection(params, environ=None):
     client_cert = from_cert_dir("client_cert", "cert.pem")
     client_key = from_cert_dir("client_key", "key.pem")
     if bool(client_cert) != bool(client_key):
-        raise FleetError("client_cert and client_key: give both or neither (found only %s)"
-                         % ("client_cert" if client_cert else "client_key"))
+        raise InvalidInput("client_cert and client_key: give both or neither (found only %s)"
+                           % ("client_cert" if client_cert else "client_key"))
 
     remote = base_url.startswith(("tcp://", "https://"))
     tls = params.get("tls")
@@ -111,17 +132,21 @@ def resolve_connection(params, environ=None):
         env_verify = env.get("DOCKER_TLS_VERIFY")
         verify = True if env_verify is None else _env_flag(env_verify)
     if tls and not remote:
-        raise FleetError("tls: TLS applies to tcp:// endpoints, not to %s" % base_url)
+        raise InvalidInput("tls: TLS applies to tcp:// endpoints, not to %s" % base_url)
     for option, path in (("ca_path", ca_path), ("client_cert", client_cert), ("client_key", client_key)):
         if path and tls and not os.path.isfile(path):
-            raise FleetError("%s: file %s does not exist" % (option, path))
+            raise InvalidInput("%s: file %s does not exist" % (option, path))
 
     timeout = params.get("timeout")
     if timeout is None:
         timeout = int(env.get("DOCKER_TIMEOUT") or DEFAULT_TIMEOUT)
     if timeout <= 0:
-        raise FleetError("timeout: must be a positive number of seconds, got %s" % timeout)
+        raise InvalidInput("timeout: must be a positive number of seconds, got %s" % timeout)
     api_version = params.get("api_version") or env.get("DOCKER_API_VERSION") or "auto"
+    if api_version != "auto" and not _API_VERSION_RE.match(api_version):
+        source = "" if params.get("api_version") else " (from DOCKER_API_VERSION)"
+        raise InvalidInput("api_version: %r%s is not an engine API version (use auto, or a version such as %s)"
+                           % (api_version, source, MIN_API_VERSION))
     return ConnectionSettings(base_url, bool(tls), bool(verify), ca_path, client_cert, client_key,
                               api_version, timeout)
 
@@ -137,12 +162,42 @@ def sdk_problem():
     return None
 
 
-def describe_error(exc):
-    """The engine's own words, without the HTTP noise the SDK wraps them in."""
+def _is_transport_error(exc):
+    """A failure on the way to the engine or back, not an answer from it. A bare OSError such as
+    FileNotFoundError is not one: the SDK wraps socket errors, so it comes from a local file (an archive)."""
+    if isinstance(exc, RequestException):
+        return not isinstance(exc, HTTPError)
+    return isinstance(exc, (ConnectionError, TimeoutError, ssl.SSLError, socket.gaierror))
+
+
+def describe_error(exc, engine=None):
+    """The engine's own words, without the HTTP noise the SDK wraps them in; a transport failure in words.
+
+    ``engine`` (a base URL) is named in a transport failure: "cannot connect to unix:///var/run/docker.sock:
+    no such file (is the Docker engine running?)".
+    """
     explanation = getattr(exc, "explanation", None)
     if explanation:
         return explanation.decode() if isinstance(explanation, bytes) else str(explanation)
+    where = engine or "the Docker engine"
+    if isinstance(exc, Timeout) and not isinstance(exc, ConnectTimeout):
+        return "%s did not answer within the timeout (a busy or hung engine; raise timeout if it is busy)" % where
+    if _is_transport_error(exc):
+        return "cannot connect to %s: %s" % (where, transport_words(exc) or str(exc) or exc.__class__.__name__)
     return str(exc) or exc.__class__.__name__
+
+
+def error_type(exc):
+    """The FleetError subclass an SDK or transport error stands for."""
+    if isinstance(exc, NotFound):
+        return ResourceNotFound
+    if isinstance(exc, APIError):
+        return _STATUS_ERRORS.get(exc.status_code, FleetError)
+    if _is_transport_error(exc):
+        return EngineUnreachable
+    if isinstance(exc, TLSParameterError):
+        return InvalidInput
+    return FleetError
 
 
 def use_ssh_cli(base_url):
@@ -189,8 +244,11 @@ def connect(settings):
         api.trust_env = False
         if negotiate:
             api._version = _server_api_version(api)
-    except (DockerException, RequestException) as exc:
-        raise FleetError("Failed to connect to the Docker engine at %s: %s" % (settings.base_url, describe_error(exc)))
+    except (DockerException, RequestException, OSError) as exc:
+        kind = error_type(exc)
+        if kind is EngineUnreachable:
+            raise EngineUnreachable(describe_error(exc, settings.base_url))
+        raise kind("Failed to connect to the Docker engine at %s: %s" % (settings.base_url, describe_error(exc)))
     return api
 
 
@@ -208,13 +266,20 @@ class Engine:
 
     @contextlib.contextmanager
     def action(self, verb, kind, name):
-        """Turn any Docker or transport error into 'Failed to <verb> <kind> <name> on <engine>: ...'."""
+        """Turn any Docker or transport error into 'Failed to <verb> <kind> <name> on <engine>: ...', typed.
+
+        A transport failure names the engine in its reason: 'Failed to <verb> <kind> <name>: cannot connect
+        to <engine>: ...'.
+        """
         try:
             yield
         except FleetError:
             raise
         except (DockerException, RequestException, OSError) as exc:
-            raise FleetError("Failed to %s %s %s on %s: %s" % (verb, kind, name, self.name, describe_error(exc)))
+            error = error_type(exc)
+            if error is EngineUnreachable:
+                raise error("Failed to %s %s %s: %s" % (verb, kind, name, describe_error(exc, self.name)))
+            raise error("Failed to %s %s %s on %s: %s" % (verb, kind, name, self.name, describe_error(exc)))
 
     def inspect_or_none(self, inspect, kind, name):
         """Inspect a resource; None when the engine has no such resource."""
@@ -231,6 +296,15 @@ class Engine:
         return self._info
 
 
+class _ValidatingModule(AnsibleModule):
+    """AnsibleModule whose own failures (the argument spec's checks, made before any engine call) say they are
+    invalid input; every other failure of a FleetModule names its kind itself."""
+
+    def fail_json(self, msg, **kwargs):
+        kwargs.setdefault("error_kind", InvalidInput.kind)
+        super().fail_json(msg, **kwargs)
+
+
 class FleetModule:
     """AnsibleModule plus an Engine; the connection options are merged in here, declared once."""
 
@@ -238,7 +312,7 @@ class FleetModule:
         spec = dict(CONNECTION_SPEC)
         spec.update(argument_spec)
         required_together = list(kwargs.pop("required_together", [])) + CONNECTION_REQUIRED_TOGETHER
-        self.module = AnsibleModule(argument_spec=spec, required_together=required_together, **kwargs)
+        self.module = _ValidatingModule(argument_spec=spec, required_together=required_together, **kwargs)
         self.params = self.module.params
         self.check_mode = self.module.check_mode
         self._engine = None
@@ -248,7 +322,7 @@ class FleetModule:
         if self._engine is None:
             problem = sdk_problem()
             if problem:
-                self.module.fail_json(msg=problem, exception=DOCKER_IMPORT_ERROR)
+                self.module.fail_json(msg=problem, exception=DOCKER_IMPORT_ERROR, error_kind=FleetError.kind)
             self._engine = Engine(resolve_connection(self.params))
         return self._engine
 
@@ -256,7 +330,12 @@ class FleetModule:
         """The body of a one-resource module: validate the options into a request (before any engine
         call), converge it, and report the result under result_key (a name, or a function of the request)."""
         def work(module):
-            request = request_class(module.params)
+            try:
+                request = request_class(module.params)
+            except FleetError as exc:
+                if exc.kind == FleetError.kind:
+                    exc.kind = InvalidInput.kind  # found out before the engine was asked: the request is wrong
+                raise
             result = converger_class(module.engine, module.check_mode).converge(request)
             key = result_key(request) if callable(result_key) else result_key
             output = {"changed": result["changed"], key: result}
@@ -266,11 +345,22 @@ class FleetModule:
         self.run(work)
 
     def run(self, work):
-        """Call work(self) -> result dict; every FleetError becomes one clear failure."""
+        """Call work(self) -> result dict; every FleetError (and every ContractError of the shared grammars)
+        becomes one clear failure with its ``error_kind`` and, for -vvv, its traceback."""
         try:
             result = work(self)
         except FleetError as exc:
-            self.module.fail_json(msg=str(exc))
+            self._fail(exc, exc.kind)
+        except ContractError as exc:
+            self._fail(exc, InvalidInput.kind)
         if result.get("failed"):
-            self.module.fail_json(**result)
+            self.module.fail_json(**dict({"error_kind": FleetError.kind}, **result))
         self.module.exit_json(**result)
+
+    def _fail(self, exc, kind):
+        # Without the chain: a wrapped SDK error may quote what the message left out on purpose (a join
+        # token's CA digest). ansible-core 2.19 keeps ``exception`` only when the controller asks for
+        # tracebacks (DISPLAY_TRACEBACK), so at -vvv the same text also goes under ``traceback``.
+        formatted = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__, chain=False))
+        extra = {"traceback": formatted} if self.module._verbosity >= 3 else {}
+        self.module.fail_json(msg=str(exc), error_kind=kind, exception=formatted, **extra)

@@ -18,12 +18,13 @@ from __future__ import annotations
 import re
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import SPEC_HASH_LABEL
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import InvalidInput
+from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import (
+    REPLICA_LABEL, SERVICE_LABEL, SPEC_HASH_LABEL, stack_of)
 from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import (
-    cpus_of, health_of, labels_from_pairs, memory_of, name_of)
+    cpus_of, health_of, labels_from_pairs, memory_of, name_of, node_settings, published_of, state_of, swarm_role,
+    swarm_state)
 
-SERVICE_LABEL, REPLICA_LABEL, PROJECT_LABEL = "flotilla.service", "flotilla.replica", "flotilla.project"
 # The SDK's connection pool holds 10 connections per engine; more threads would only churn connections.
 MAX_PARALLELISM = 10
 HOST_INFO_SPEC = {
@@ -37,7 +38,7 @@ _ANONYMOUS_VOLUME_RE = re.compile(r"^[0-9a-f]{64}$")
 def check_options(params):
     parallelism = params["parallelism"]
     if not 1 <= parallelism <= MAX_PARALLELISM:
-        raise FleetError("parallelism: must be between 1 and %d, got %d" % (MAX_PARALLELISM, parallelism))
+        raise InvalidInput("parallelism: must be between 1 and %d, got %d" % (MAX_PARALLELISM, parallelism))
 
 
 class HostInfoReader:
@@ -61,7 +62,7 @@ class HostInfoReader:
         second = {}
         if self.reservations:
             second.update(("container:" + entry["Id"], self._inspector(entry["Id"])) for entry in ours)
-        if swarm.get("ControlAvailable") and swarm.get("NodeID"):
+        if swarm_role(swarm) == "manager" and swarm.get("NodeID"):
             second["node"] = lambda: self._call("inspect", "swarm node", swarm["NodeID"],
                                                 lambda: api.inspect_node(swarm["NodeID"]))
         inspected = self._parallel(second) if second else {}
@@ -101,20 +102,20 @@ def _engine(info, version):
 
 
 def _swarm(swarm, node):
-    state = swarm.get("LocalNodeState") or "inactive"
+    state = swarm_state(swarm)
     active = state == "active"
     result = {
         "state": state,
-        "role": ("manager" if swarm.get("ControlAvailable") else "worker") if active else None,
+        "role": swarm_role(swarm),
         "node_id": swarm.get("NodeID") or None,
         # Only a manager can read node settings; a worker does not know its own labels.
         "node_availability": None,
         "node_labels": None if active else {},
     }
     if node:
-        spec = node.get("Spec") or {}
-        result["node_availability"] = spec.get("Availability")
-        result["node_labels"] = dict(spec.get("Labels") or {})
+        settings = node_settings(node)
+        result["node_availability"] = settings["availability"]
+        result["node_labels"] = settings["labels"]
     return result
 
 
@@ -128,17 +129,21 @@ def _replica(value):
 def _container(entry, inspected, reservations):
     labels = entry.get("Labels") or {}
     host = (inspected or {}).get("HostConfig") if reservations else None
-    cpus, memory = cpus_of(host), memory_of(host)
+    published = published_of(entry)
+    stack = stack_of(labels)
     return {
         "name": name_of(entry),
         "service": labels.get(SERVICE_LABEL),
         "replica": _replica(labels.get(REPLICA_LABEL)),
-        "project": labels.get(PROJECT_LABEL),
-        "state": entry.get("State"),
+        "stack": stack,
+        "project": stack,  # the old name of stack, kept for one release
+        "state": state_of(entry),
         "health": health_of(entry),
-        "cpus": cpus,
-        "memory": memory,
-        "ports": sorted({port["PublicPort"] for port in entry.get("Ports") or [] if port.get("PublicPort")}),
+        "cpus": cpus_of(host),
+        "memory": memory_of(host),
+        "published": published,
+        # The host ports alone, as the placement lookup reads them.
+        "ports": sorted({port["host_port"] for port in published}),
     }
 
 

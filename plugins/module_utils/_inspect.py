@@ -2,8 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Readers of what the engine returns: list entries and inspect results, read in one place.
 
-Works on both shapes the engine returns for a container: an inspect result (State is a dict) and a
-list entry (State is a string, health only in Status). Pure functions, no Docker import.
+Works on both shapes the engine returns for a container: an inspect result (State is a dict, ports under
+NetworkSettings) and a list entry (State is a string, health only in Status, ports in Ports). Used by the
+container converger, ``host_info``, ``network``, ``volume`` and ``swarm``. Pure functions, no Docker import.
 """
 
 from __future__ import annotations
@@ -69,3 +70,49 @@ def swarm_role(swarm_info):
     if (swarm.get("LocalNodeState") or "inactive") != "active":
         return None
     return "manager" if swarm.get("ControlAvailable") else "worker"
+
+
+def swarm_state(swarm_info):
+    """inactive, pending, active, error or locked (``info()["Swarm"]``)."""
+    return (swarm_info or {}).get("LocalNodeState") or "inactive"
+
+
+def published_of(container):
+    """Where a container's ports are published on the host, from a list entry (``Ports``) or an inspect
+    result (``NetworkSettings.Ports``): ``[{container_port, protocol, host_ip, host_port}]``, sorted.
+
+    Ports exposed but not published are left out; a port published on IPv4 and IPv6 appears once per address.
+    """
+    found = set()
+    if "Ports" in container:
+        for port in container.get("Ports") or []:
+            if port.get("PublicPort"):
+                found.add((int(port["PrivatePort"]), port.get("Type") or "tcp", port.get("IP") or "0.0.0.0",
+                           int(port["PublicPort"])))
+    else:
+        bindings = ((container.get("NetworkSettings") or {}).get("Ports")) or {}
+        for key, published in bindings.items():
+            number, _slash, protocol = key.partition("/")
+            for binding in published or []:
+                if binding.get("HostPort"):
+                    found.add((int(number), protocol or "tcp", binding.get("HostIp") or "0.0.0.0",
+                               int(binding["HostPort"])))
+    return [{"container_port": port, "protocol": protocol, "host_ip": host_ip, "host_port": host_port}
+            for port, protocol, host_ip, host_port in sorted(found)]
+
+
+def endpoint_of(container, network_name):
+    """A container's endpoint on one network (aliases, static addresses), or {} when it is not attached."""
+    return (((container.get("NetworkSettings") or {}).get("Networks")) or {}).get(network_name) or {}
+
+
+def node_hostname(node):
+    """A swarm node's hostname (``GET /nodes``), or "" when it has not reported one."""
+    return ((node.get("Description") or {}).get("Hostname")) or ""
+
+
+def node_settings(node):
+    """What a manager set on a swarm node: its role, availability and labels."""
+    spec = node.get("Spec") or {}
+    return {"role": spec.get("Role"), "availability": spec.get("Availability"),
+            "labels": dict(spec.get("Labels") or {})}

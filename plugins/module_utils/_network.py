@@ -11,67 +11,63 @@ addresses) from the container's inspect, so a recreate puts every container back
 from __future__ import annotations
 
 import ipaddress
-import json
 import time
 
-from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import (
+    FleetError, InvalidInput, ResourceConflict)
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import (
+    endpoint_of, name_of, swarm_role, swarm_state)
 from ansible_collections.flotilla.fleet.plugins.module_utils._network_options import (
-    CONNECTED_SUBOPTIONS, ENGINE_ADDED_OPTIONS, ENCRYPTED_KEY, NAME_RE, NETWORK_OPTIONS, PREDEFINED,
-    SWARM_DRIVERS, NetworkContext, check_combinations, config_subnets, normalize_connected, write_ipam)
+    CONNECTED_SUBOPTIONS, ENGINE_ADDED_OPTIONS, ENCRYPTED_KEY, NETWORK_OPTIONS, PREDEFINED, SWARM_DRIVERS,
+    NetworkContext, check_combinations, config_subnets, normalize_connected, write_ipam)
+from ansible_collections.flotilla.fleet.plugins.module_utils._resource import (
+    ResourceRequest, control_spec, describe_containers, recreate_wanted, refuse_unallowed_recreate, them)
 
 KIND = "network"
 # Left out by the user, these keep the network's current value when it is recreated.
 CARRIED_OVER = ("driver_options", "labels", "ipam_driver", "ipam_driver_options", "ipam_config")
 
-CONTROL_SPEC = {
-    "name": {"type": "str", "required": True},
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "recreate": {"type": "str", "default": "never", "choices": ["never", "options-changed", "always"]},
-    "force": {"type": "bool", "default": False},
+CONNECTION_SPEC = {
     "connected": {"type": "list", "elements": "dict", "options": CONNECTED_SUBOPTIONS},
     "prune_connected": {"type": "bool", "default": False},
 }
 
 
 def network_argument_spec():
-    spec = dict(CONTROL_SPEC)
+    spec = control_spec()
+    spec.update(CONNECTION_SPEC)
     spec.update(NETWORK_OPTIONS.argument_spec())
     return spec
 
 
-class NetworkRequest:
+class NetworkRequest(ResourceRequest):
     """One network as the user wants it, validated and normalised before anything changes."""
 
+    kind = KIND
+
     def __init__(self, params):
-        self.name = params["name"]
-        self.state = params["state"]
-        self.recreate = params["recreate"]
-        self.force = params["force"]
+        super().__init__(params)
         self.prune_connected = params["prune_connected"]
-        if not NAME_RE.match(self.name):
-            raise FleetError("name: %r is not a valid network name (letters, digits, '_', '.', '-'; starting with "
-                             "a letter or digit)" % self.name)
         if self.name in PREDEFINED:
-            raise FleetError("name: %s is a network the engine manages itself; it cannot be created, changed or "
-                             "removed" % self.name)
+            raise InvalidInput("name: %s is a network the engine manages itself; it cannot be created, changed or "
+                               "removed" % self.name)
         self.desired = NETWORK_OPTIONS.normalize(params)
         self.swarm_scoped = check_combinations(self.desired)
         self.connected = None
         if params.get("connected") is not None:
             self.connected = normalize_connected(params["connected"], config_subnets(self.desired))
         if self.prune_connected and self.connected is None:
-            raise FleetError("prune_connected: needs connected, the containers to keep (connected: [] detaches "
-                             "every container)")
-        if self.force and self.state != "absent":
-            raise FleetError("force: applies to state absent only; to allow a recreate, set recreate")
+            raise InvalidInput("prune_connected: needs connected, the containers to keep (connected: [] detaches "
+                               "every container)")
+        self.check_force()
 
 
 def _endpoint(container, network_name):
     """How a container is attached: what a reconnect needs to put it back as it was."""
-    settings = (((container.get("NetworkSettings") or {}).get("Networks")) or {}).get(network_name) or {}
+    settings = endpoint_of(container, network_name)
     short_id = container["Id"][:12]
     ipam = settings.get("IPAMConfig") or {}
-    return {"name": container["Name"].lstrip("/"), "id": container["Id"],
+    return {"name": name_of(container), "id": container["Id"],
             # The engine adds the short container ID as an alias; it comes back by itself.
             "aliases": sorted({alias for alias in settings.get("Aliases") or [] if alias != short_id}),
             "ipv4_address": ipam.get("IPv4Address") or None, "ipv6_address": ipam.get("IPv6Address") or None}
@@ -79,10 +75,6 @@ def _endpoint(container, network_name):
 
 def _public(endpoint):
     return {"aliases": endpoint["aliases"], "ipv4_address": endpoint["ipv4_address"]}
-
-
-def _dumps(value):
-    return json.dumps(value, sort_keys=True)
 
 
 class NetworkConverger:
@@ -110,14 +102,14 @@ class NetworkConverger:
         driver = request.desired.get("driver", "bridge")
         field, what = ("driver", "driver %s" % driver) if driver in SWARM_DRIVERS else ("scope", "scope swarm")
         swarm = self.engine.info().get("Swarm") or {}
-        state = swarm.get("LocalNodeState") or "inactive"
+        state = swarm_state(swarm)
         if state != "active":
-            raise FleetError("%s: %s networks need swarm mode, but the engine at %s is not in a swarm (swarm state: "
-                             "%s); create or join one first with flotilla.fleet.swarm"
-                             % (field, what, self.engine.name, state))
-        if not swarm.get("ControlAvailable"):
-            raise FleetError("%s: %s networks are created on a swarm manager, but the engine at %s is a worker; "
-                             "run this task against a manager" % (field, what, self.engine.name))
+            raise InvalidInput("%s: %s networks need swarm mode, but the engine at %s is not in a swarm (swarm state: "
+                               "%s); create or join one first with flotilla.fleet.swarm"
+                               % (field, what, self.engine.name, state))
+        if swarm_role(swarm) != "manager":
+            raise InvalidInput("%s: %s networks are created on a swarm manager, but the engine at %s is a worker; "
+                               "run this task against a manager" % (field, what, self.engine.name))
 
     def _listed_containers(self, request):
         """The containers of ``connected``, inspected: each must exist before anything changes."""
@@ -125,10 +117,10 @@ class NetworkConverger:
         for index, entry in enumerate(request.connected or []):
             container = self.engine.inspect_or_none(self.api.inspect_container, "container", entry["name"])
             if container is None:
-                raise FleetError("connected[%d].name: no container named %s on %s"
-                                 % (index, entry["name"], self.engine.name))
+                raise InvalidInput("connected[%d].name: no container named %s on %s"
+                                   % (index, entry["name"], self.engine.name))
             # Keyed by the container's own name, so an entry that gives an ID matches its attachment.
-            listed[container["Name"].lstrip("/")] = (entry, container)
+            listed[name_of(container)] = (entry, container)
         return listed
 
     def _attached(self, network):
@@ -150,10 +142,10 @@ class NetworkConverger:
             return self._result(request, None, "unchanged", [])
         attached = self._attached(network)
         if attached and not request.force:
-            them = "it" if len(attached) == 1 else "them"
-            raise FleetError("Network %s on %s is in use by %s (running or stopped); remove or disconnect %s first, "
-                             "or set force: true to disconnect %s and remove the network"
-                             % (request.name, self.engine.name, _describe_containers(attached), them, them))
+            raise ResourceConflict("Network %s on %s is in use by %s (running or stopped); remove or disconnect %s "
+                                   "first, or set force: true to disconnect %s and remove the network"
+                                   % (request.name, self.engine.name, describe_containers(attached),
+                                      them(attached), them(attached)))
         diff = {"before": {"state": "present", "containers": sorted(attached)}, "after": {"state": "absent"}}
         if not self.check_mode:
             for endpoint in attached.values():
@@ -182,10 +174,10 @@ class NetworkConverger:
         diff = NETWORK_OPTIONS.diff(changes, effective, actual)
         attached = self._attached(network)
         plan = self._plan_connections(request, attached, listed)
-        recreate = request.recreate == "always" or bool(changes)
-        if changes and request.recreate == "never":
-            raise FleetError(self._recreate_refused(request, changes, diff, attached))
-        if recreate:
+        who = ("briefly disconnects %s and reconnects each with its aliases and static addresses"
+               % describe_containers(attached)) if attached else "affects no container (none is attached)"
+        refuse_unallowed_recreate(request, self.engine, changes, diff, who)
+        if recreate_wanted(request, changes):
             spec = self._recreate_spec(request, network, actual)
             keep = {name: plan["wanted"].get(name, endpoint) for name, endpoint in attached.items()
                     if name not in plan["detach"]}
@@ -237,14 +229,6 @@ class NetworkConverger:
             diff["before"]["connected"] = before
             diff["after"]["connected"] = after
 
-    def _recreate_refused(self, request, changes, diff, attached):
-        details = ", ".join("%s (%s -> %s)" % (name, _dumps(diff["before"][name]), _dumps(diff["after"][name]))
-                            for name in changes)
-        who = ("briefly disconnects %s and reconnects each with its aliases and static addresses"
-               % _describe_containers(attached)) if attached else "affects no container (none is attached)"
-        return ("Network %s on %s differs in options Docker cannot change in place: %s. Recreating it %s; set "
-                "recreate: options-changed to allow that" % (request.name, self.engine.name, details, who))
-
     @staticmethod
     def _recreate_spec(request, network, actual):
         """What to create: the user's options, and the current value of the ones they left out."""
@@ -269,10 +253,10 @@ class NetworkConverger:
         for name, endpoint in sorted(keep.items()):
             address = endpoint["ipv4_address"]
             if address and not any(ipaddress.ip_address(address) in subnet for subnet in subnets):
-                raise FleetError("connected: container %s has the static address %s on network %s, outside the "
-                                 "subnets the network would be recreated with (%s); list it under connected with "
-                                 "a new ipv4_address" % (name, address, request.name,
-                                                         ", ".join(str(subnet) for subnet in subnets) or "none"))
+                raise InvalidInput("connected: container %s has the static address %s on network %s, outside the "
+                                   "subnets the network would be recreated with (%s); list it under connected with "
+                                   "a new ipv4_address" % (name, address, request.name,
+                                                           ", ".join(str(subnet) for subnet in subnets) or "none"))
 
     # --- engine calls ---------------------------------------------------------------------------------
     def _create(self, name, spec):
@@ -301,9 +285,11 @@ class NetworkConverger:
                         endpoint["id"], network["Id"], aliases=endpoint["aliases"] or None,
                         ipv4_address=endpoint["ipv4_address"], ipv6_address=endpoint.get("ipv6_address"))
             except FleetError as exc:
-                failures.append(str(exc))
+                failures.append(exc)
         if failures:
-            raise FleetError("; ".join(failures))
+            # One kind when every failure is of that kind (all unreachable, say), else the generic one.
+            kinds = {failure.__class__ for failure in failures}
+            raise (kinds.pop() if len(kinds) == 1 else FleetError)("; ".join(map(str, failures)))
 
     def _recreate(self, request, old, spec, attached, keep):
         for endpoint in attached.values():
@@ -337,8 +323,8 @@ class NetworkConverger:
             restored = self._create(request.name, previous)
             self._connect_all(restored, attached.values())
         except FleetError as exc:
-            return FleetError("%s; restoring the old network failed too: %s" % (cause, exc))
-        return FleetError("%s; the old network was restored and its containers reconnected" % cause)
+            return cause.__class__("%s; restoring the old network failed too: %s" % (cause, exc))
+        return cause.__class__("%s; the old network was restored and its containers reconnected" % cause)
 
     # --- results --------------------------------------------------------------------------------------
     def _result(self, request, network, action, containers, diff=None):
@@ -352,8 +338,3 @@ class NetworkConverger:
             actual = NETWORK_OPTIONS.actual(network, NetworkContext(network))
             result.update(actual, id=network["Id"])
         return result
-
-
-def _describe_containers(attached):
-    names = sorted(attached)
-    return ("container " if len(names) == 1 else "containers ") + ", ".join(names)

@@ -11,19 +11,23 @@ Docker cannot change any of these options on an existing network: every differen
 from __future__ import annotations
 
 import ipaddress
-import re
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import (
     Option, OptionTable, named_entries, parse_ipv4, string_map)
+from ansible_collections.flotilla.fleet.plugins.module_utils._resource import labels
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 # Networks every engine (or swarm) has; they are the engine's, not ours to create, change or remove.
 PREDEFINED = ("bridge", "host", "none", "ingress", "docker_gwbridge")
 ENCRYPTED_KEY = "encrypted"
 # Driver options the engine adds on its own; kept out of the comparison unless the user gives them.
 ENGINE_ADDED_OPTIONS = ("com.docker.network.driver.overlay.vxlanid_list",)
 SWARM_DRIVERS = ("overlay",)
+# The bridge driver names its Linux interface after this option. Linux allows 15 characters (IFNAMSIZ - 1); the
+# engine refuses a longer one in its own words ("failed to check bridge interface existence: numerical result
+# out of range"), which name no option.
+BRIDGE_NAME_KEY = "com.docker.network.bridge.name"
+MAX_INTERFACE_NAME = 15
 
 IPAM_CONFIG_SUBOPTIONS = {
     "subnet": {"type": "str", "required": True},
@@ -166,14 +170,6 @@ def write_ipam(desired):
     return ipam
 
 
-def _labels(value, field):
-    labels = string_map(value, field)
-    for key in labels:
-        if not key:
-            raise FleetError("%s: a label needs a non-empty key" % field)
-    return labels
-
-
 NETWORK_OPTIONS = OptionTable([
     Option("driver", normalize=lambda value, field: value.strip(), unset=lambda context: "bridge",
            read=_read("Driver")),
@@ -187,7 +183,7 @@ NETWORK_OPTIONS = OptionTable([
     Option("ipam_driver_options", type="dict", normalize=string_map, read=_read_ipam("Options", {})),
     Option("ipam_config", type="list", elements="dict", suboptions=IPAM_CONFIG_SUBOPTIONS,
            normalize=_ipam_config, merge=_merge_ipam_config, read=_read_ipam_config),
-    Option("labels", type="dict", normalize=_labels, read=_read("Labels", {})),
+    Option("labels", type="dict", normalize=labels, read=_read("Labels", {})),
     Option("scope", choices=["local", "swarm", "global"], read=_read("Scope")),
 ])
 
@@ -203,6 +199,10 @@ def check_combinations(desired, field_prefix=""):
                          "every container can attach to a local %s network" % (field_prefix, driver))
     if driver in SWARM_DRIVERS and desired.get("scope") == "local":
         raise FleetError("%sscope: driver %s networks are swarm-scoped, not local" % (field_prefix, driver))
+    bridge = (desired.get("driver_options") or {}).get(BRIDGE_NAME_KEY)
+    if driver == "bridge" and bridge is not None and not 0 < len(bridge) <= MAX_INTERFACE_NAME:
+        raise FleetError("%sdriver_options.%s: %r is %d characters; a Linux interface name has 1 to %d"
+                         % (field_prefix, BRIDGE_NAME_KEY, bridge, len(bridge), MAX_INTERFACE_NAME))
     configs = desired.get("ipam_config") or []
     if not desired.get("enable_ipv6"):
         for index, config in enumerate(configs):

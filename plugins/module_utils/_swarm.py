@@ -14,6 +14,8 @@ import re
 import socket
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import (
+    node_hostname, node_settings, swarm_role, swarm_state)
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import Option, OptionTable, string_map
 
 SWARM_PORT = 2377
@@ -140,10 +142,6 @@ class SwarmRequest:
                              "and join_token")
 
 
-def _swarm_role(swarm_info):
-    return "manager" if swarm_info.get("ControlAvailable") else "worker"
-
-
 def _resolve(host, port):
     """host:port and, best effort, host's IP addresses with port (RemoteManagers lists IPs)."""
     found = {"%s:%d" % (host, port)}
@@ -163,7 +161,7 @@ class SwarmConverger:
         if request.node is not None:
             return self._converge_node(request)
         swarm = self.engine.info().get("Swarm") or {}
-        state = swarm.get("LocalNodeState") or "inactive"
+        state = swarm_state(swarm)
         if state in _STUCK_STATES:
             raise FleetError("Swarm: engine %s %s (state %s%s); leave it with state: absent and force: true"
                              % (self.engine.name, _STUCK_STATES[state], state,
@@ -178,7 +176,7 @@ class SwarmConverger:
     # --- membership ---------------------------------------------------------------------------------
     def _check_membership(self, request, swarm):
         """An engine already in a swarm: it must be the swarm and the role asked for (we never re-join)."""
-        role = _swarm_role(swarm)
+        role = swarm_role(swarm)
         if request.join_addresses:
             managers = {entry.get("Addr") for entry in swarm.get("RemoteManagers") or []}
             if not any(_resolve(host, port) & managers for host, port in request.managers):
@@ -214,15 +212,16 @@ class SwarmConverger:
             with self.engine.action("initialize", "swarm", "on this engine"):
                 api.init_swarm(advertise_addr=request.advertise_addr, listen_addr=request.listen_addr)
         swarm = self._fresh_swarm_info()
-        if _swarm_role(swarm) != role:
+        joined = swarm_role(swarm)
+        if joined != role:
             raise FleetError("role: engine %s joined as a %s, not a %s: the kind of join_token decides the role"
-                             % (self.engine.name, _swarm_role(swarm), role))
+                             % (self.engine.name, joined or "node in state %s" % swarm_state(swarm), role))
         return self._membership_result(request, action, swarm, diff)
 
     def _leave(self, request, swarm, state):
         if state == "inactive":
             return self._membership_result(request, "unchanged", swarm, None)
-        role = _swarm_role(swarm)
+        role = swarm_role(swarm)
         if role == "manager" and not request.force:
             raise FleetError("force: engine %s is a swarm manager; leaving can cost the swarm its quorum (or, for "
                              "the last manager, all its state): set force: true to leave anyway" % self.engine.name)
@@ -237,10 +236,10 @@ class SwarmConverger:
             return self.engine.api.info().get("Swarm") or {}
 
     def _membership_result(self, request, action, swarm, diff, role=None):
-        state = swarm.get("LocalNodeState") or "inactive"
+        state = swarm_state(swarm)
         result = {"action": action, "changed": action != "unchanged", "state": state,
                   "node_id": swarm.get("NodeID") or None, "node_addr": swarm.get("NodeAddr") or None,
-                  "role": role or (_swarm_role(swarm) if state == "active" else None),
+                  "role": role or swarm_role(swarm),
                   "cluster_id": ((swarm.get("Cluster") or {}).get("ID")) or None,
                   "managers": sorted(entry.get("Addr") for entry in swarm.get("RemoteManagers") or [])}
         if request.return_tokens and result["role"] == "manager" and not (self.check_mode and action != "unchanged"):
@@ -257,9 +256,9 @@ class SwarmConverger:
     # --- one node, through a manager ----------------------------------------------------------------
     def _converge_node(self, request):
         swarm = self.engine.info().get("Swarm") or {}
-        if not swarm.get("ControlAvailable"):
+        if swarm_role(swarm) != "manager":
             raise FleetError("node: engine %s is not a swarm manager (swarm state %s); node settings can only be "
-                             "changed through a manager" % (self.engine.name, swarm.get("LocalNodeState") or "inactive"))
+                             "changed through a manager" % (self.engine.name, swarm_state(swarm)))
         node = self._find_node(request.node)
         context = NodeContext(node, request.purge_labels)
         effective = NODE_OPTIONS.effective(request.desired, context)
@@ -273,7 +272,7 @@ class SwarmConverger:
             spec[_SPEC_KEYS[name]] = effective[name]
         if self.check_mode:
             return self._node_result(dict(node, Spec=spec), "updated", diff)
-        label = "%s (%s)" % (self._hostname(node), node["ID"])
+        label = "%s (%s)" % (node_hostname(node), node["ID"])
         with self.engine.action("update", "swarm node", label):
             self.engine.api.update_node(node["ID"], node["Version"]["Index"], spec)
         with self.engine.action("inspect", "swarm node", label):
@@ -285,7 +284,7 @@ class SwarmConverger:
         with self.engine.action("list", "swarm nodes", "to find %s" % wanted):
             nodes = self.engine.api.nodes() or []
         for matches in ([n for n in nodes if n["ID"] == wanted],
-                        [n for n in nodes if self._hostname(n) == wanted],
+                        [n for n in nodes if node_hostname(n) == wanted],
                         [n for n in nodes if n["ID"].startswith(wanted)]):
             if len(matches) > 1:
                 # A node that left and re-joined stays listed as down under the same hostname.
@@ -296,17 +295,13 @@ class SwarmConverger:
                 raise FleetError("node: %r matches %d nodes (%s); use the node ID"
                                  % (wanted, len(matches), ", ".join(sorted(n["ID"] for n in matches))))
         raise FleetError("node: no node of the swarm has the hostname or ID %r (nodes: %s)"
-                         % (wanted, ", ".join(sorted(self._hostname(n) for n in nodes))))
-
-    @staticmethod
-    def _hostname(node):
-        return ((node.get("Description") or {}).get("Hostname")) or ""
+                         % (wanted, ", ".join(sorted(node_hostname(n) for n in nodes))))
 
     def _node_result(self, node, action, diff):
-        spec, status = node.get("Spec") or {}, node.get("Status") or {}
+        status, settings = node.get("Status") or {}, node_settings(node)
         result = {"action": action, "changed": action != "unchanged", "id": node["ID"],
-                  "hostname": self._hostname(node), "role": spec.get("Role"),
-                  "availability": spec.get("Availability"), "labels": dict(spec.get("Labels") or {}),
+                  "hostname": node_hostname(node), "role": settings["role"],
+                  "availability": settings["availability"], "labels": settings["labels"],
                   "state": status.get("State"), "addr": status.get("Addr")}
         if diff:
             result["diff"] = diff

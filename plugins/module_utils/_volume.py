@@ -9,46 +9,30 @@ removed. ``state: absent`` removes a volume that may hold data only with ``force
 
 from __future__ import annotations
 
-import json
 import os
-import re
 
-from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError, InvalidInput, ResourceConflict
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import name_of
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import Option, OptionTable, string_map
+from ansible_collections.flotilla.fleet.plugins.module_utils._resource import (
+    ResourceRequest, control_spec, describe_containers, labels, recreate_wanted, refuse_unallowed_recreate, them)
 
 KIND = "volume"
-# Docker's own rule for volume names: at least two characters.
-_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 LOCAL_OPTIONS = ("type", "o", "device", "size")
 NFS_TYPES = ("nfs", "nfs4")
-
-CONTROL_SPEC = {
-    "name": {"type": "str", "required": True},
-    "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-    "recreate": {"type": "str", "default": "never", "choices": ["never", "options-changed", "always"]},
-    "force": {"type": "bool", "default": False},
-}
-
-
-def _labels(value, field):
-    labels = string_map(value, field)
-    if "" in labels:
-        raise FleetError("%s: a label needs a non-empty key" % field)
-    return labels
-
 
 VOLUME_OPTIONS = OptionTable([
     Option("driver", normalize=lambda value, field: value.strip(), unset=lambda context: "local",
            read=lambda inspected, context: inspected.get("Driver")),
     Option("driver_options", type="dict", normalize=string_map,
            read=lambda inspected, context: inspected.get("Options") or {}),
-    Option("labels", type="dict", normalize=_labels,
+    Option("labels", type="dict", normalize=labels,
            read=lambda inspected, context: inspected.get("Labels") or {}),
 ])
 
 
 def volume_argument_spec():
-    spec = dict(CONTROL_SPEC)
+    spec = control_spec()
     spec.update(VOLUME_OPTIONS.argument_spec())
     return spec
 
@@ -65,32 +49,20 @@ def _check_local_options(options):
                          "addr=192.0.2.10,rw)" % options["type"])
 
 
-class VolumeRequest:
+class VolumeRequest(ResourceRequest):
     """One volume as the user wants it, validated and normalised before anything changes."""
 
+    kind = KIND
+    min_name_length = 2
+
     def __init__(self, params):
-        self.name = params["name"]
-        self.state = params["state"]
-        self.recreate = params["recreate"]
-        self.force = params["force"]
-        if not _NAME_RE.match(self.name):
-            raise FleetError("name: %r is not a valid volume name (two or more letters, digits, '_', '.', '-'; "
-                             "starting with a letter or digit)" % self.name)
+        super().__init__(params)
         self.desired = VOLUME_OPTIONS.normalize(params)
         if not self.desired.get("driver", "local"):
-            raise FleetError("driver: must not be empty (the engine's own driver is local)")
+            raise InvalidInput("driver: must not be empty (the engine's own driver is local)")
         if self.desired.get("driver", "local") == "local":
             _check_local_options(self.desired.get("driver_options") or {})
-        if self.force and self.state != "absent":
-            raise FleetError("force: applies to state absent only; to allow a recreate, set recreate")
-
-
-def _dumps(value):
-    return json.dumps(value, sort_keys=True)
-
-
-def _describe(names):
-    return ("container " if len(names) == 1 else "containers ") + ", ".join(names)
+        self.check_force()
 
 
 class VolumeConverger:
@@ -116,7 +88,7 @@ class VolumeConverger:
         """Every container that uses the volume, running or stopped (Docker refuses to remove it for either)."""
         with self.engine.action("list containers using", KIND, name):
             summaries = self.api.containers(all=True, filters={"volume": name})
-        return sorted((summary.get("Names") or ["/" + summary["Id"][:12]])[0].lstrip("/") for summary in summaries)
+        return sorted(name_of(summary) for summary in summaries)
 
     def _data_check(self, volume):
         """(holds_data, reason): True/False when known, None with the reason when the module cannot tell."""
@@ -139,18 +111,17 @@ class VolumeConverger:
         if volume is None:
             return self._result(request, None, "unchanged", [])
         if users:
-            raise FleetError("Volume %s on %s is in use by %s (running or stopped); remove %s first: a volume in "
-                             "use is never removed, even with force" % (request.name, self.engine.name,
-                                                                        _describe(users),
-                                                                        "it" if len(users) == 1 else "them"))
+            raise ResourceConflict("Volume %s on %s is in use by %s (running or stopped); remove %s first: a "
+                                   "volume in use is never removed, even with force"
+                                   % (request.name, self.engine.name, describe_containers(users), them(users)))
         if not request.force:
             holds_data, reason = self._data_check(volume)
             if holds_data:
-                raise FleetError("Volume %s on %s holds data (%s is not empty); set force: true to remove it and "
-                                 "the data in it" % (request.name, self.engine.name, volume.get("Mountpoint")))
+                raise ResourceConflict("Volume %s on %s holds data (%s is not empty); set force: true to remove it and "
+                                       "the data in it" % (request.name, self.engine.name, volume.get("Mountpoint")))
             if holds_data is None:
-                raise FleetError("Volume %s on %s may hold data: %s; set force: true to remove it and the data in "
-                                 "it" % (request.name, self.engine.name, reason))
+                raise ResourceConflict("Volume %s on %s may hold data: %s; set force: true to remove it and the data in "
+                                       "it" % (request.name, self.engine.name, reason))
         diff = {"before": dict(VOLUME_OPTIONS.actual(volume, None), state="present"), "after": {"state": "absent"}}
         if not self.check_mode:
             with self.engine.action("remove", KIND, request.name):
@@ -161,19 +132,14 @@ class VolumeConverger:
         effective = VOLUME_OPTIONS.effective(request.desired, None)
         actual = VOLUME_OPTIONS.actual(volume, None)
         changes = VOLUME_OPTIONS.differences(effective, actual)
-        if not changes and request.recreate != "always":
+        if not recreate_wanted(request, changes):
             return self._result(request, volume, "unchanged", users)
         diff = VOLUME_OPTIONS.diff(changes, effective, actual)
-        if changes and request.recreate == "never":
-            details = ", ".join("%s (%s -> %s)" % (name, _dumps(diff["before"][name]), _dumps(diff["after"][name]))
-                                for name in changes)
-            raise FleetError("Volume %s on %s differs in options Docker cannot change in place: %s. Recreating it "
-                             "deletes the volume and all the data in it; set recreate: options-changed to allow "
-                             "that" % (request.name, self.engine.name, details))
+        refuse_unallowed_recreate(request, self.engine, changes, diff, "deletes the volume and all the data in it")
         if users:
-            raise FleetError("Volume %s on %s cannot be recreated: it is in use by %s (running or stopped); remove "
-                             "%s first" % (request.name, self.engine.name, _describe(users),
-                                           "it" if len(users) == 1 else "them"))
+            raise ResourceConflict("Volume %s on %s cannot be recreated: it is in use by %s (running or stopped); "
+                                   "remove %s first" % (request.name, self.engine.name, describe_containers(users),
+                                                        them(users)))
         self._check_driver_available(request)
         if not changes:
             diff = {"before": {"created_at": volume.get("CreatedAt")},
@@ -189,8 +155,8 @@ class VolumeConverger:
         driver = request.desired.get("driver", "local")
         drivers = (self.engine.info().get("Plugins") or {}).get("Volume") or []
         if driver not in drivers and driver.split(":")[0] not in drivers:
-            raise FleetError("driver: the engine at %s has no volume driver %s (it has %s); the volume was not "
-                             "touched" % (self.engine.name, driver, ", ".join(drivers) or "none"))
+            raise InvalidInput("driver: the engine at %s has no volume driver %s (it has %s); the volume was not "
+                               "touched" % (self.engine.name, driver, ", ".join(drivers) or "none"))
 
     def _create(self, request):
         desired = request.desired

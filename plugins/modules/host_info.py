@@ -11,8 +11,9 @@ version_added: 0.1.0
 description:
   - Reads the engine's version, API version, OS, architecture, CPUs, memory and labels; its swarm state, role
     and node labels; every container of this collection (those with the label C(flotilla.spec-hash)) with its
-    service, replica and project labels, state, health, CPU and memory reservation and published ports; and the
-    named volumes with the services and containers that use them.
+    service, replica and stack labels, state, health, CPU and memory reservation and where its ports are
+    published (container port, protocol, host address and host port); and the named volumes with the services
+    and containers that use them.
   - Register the result as the hostvar C(flotilla_host_info) for the scheduler (see the example).
   - Fast. One round of four API calls made in parallel (info, version, one container list, one volume list),
     then one round of inspects, in parallel and at most O(parallelism) at a time, of this collection's
@@ -129,8 +130,11 @@ host_info:
       description: The containers of this collection on the engine, sorted by name, in any state.
       type: list
       elements: dict
-      sample: [{"name": "web-1", "service": "web", "replica": 1, "project": "shop", "state": "running",
-                "health": "healthy", "cpus": 0.5, "memory": 268435456, "ports": [8080]}]
+      sample: [{"name": "shop-web-1", "service": "web", "replica": 1, "stack": "shop", "project": "shop",
+                "state": "running", "health": "healthy", "cpus": 0.5, "memory": 268435456,
+                "published": [{"container_port": 80, "protocol": "tcp", "host_ip": "127.0.0.1",
+                               "host_port": 18080}],
+                "ports": [18080]}]
       contains:
         name:
           description: Container name.
@@ -141,8 +145,14 @@ host_info:
         replica:
           description: Label C(flotilla.replica) as an integer, or null.
           type: int
+        stack:
+          description: The stack the container belongs to (label C(flotilla.stack), else the older
+            C(flotilla.project)), or null.
+          type: str
         project:
-          description: Label C(flotilla.project), or null.
+          description:
+            - The same value as RV(host_info.containers[].stack), under its old name.
+            - Deprecated, kept for one release; read RV(host_info.containers[].stack).
           type: str
         state:
           description: Engine state, such as V(running), V(exited) or V(created).
@@ -157,8 +167,29 @@ host_info:
           description: Memory in bytes (its C(memory) limit, else its C(memory_reservation)); null when unlimited
             or not read.
           type: int
+        published:
+          description:
+            - Where the container's ports are published, sorted; ports exposed but not published are left out.
+            - A port published on both IPv4 and IPv6 appears once per host address (V(0.0.0.0) and V(::)).
+          type: list
+          elements: dict
+          contains:
+            container_port:
+              description: Port inside the container.
+              type: int
+            protocol:
+              description: V(tcp), V(udp) or V(sctp).
+              type: str
+            host_ip:
+              description: Host address the port is bound to; V(0.0.0.0) (or V(::)) for every address.
+              type: str
+            host_port:
+              description: Port on the host.
+              type: int
         ports:
-          description: Published host ports.
+          description:
+            - The host ports of RV(host_info.containers[].published), each once, sorted; the placement lookup
+              reads them to keep two replicas off one host port.
           type: list
           elements: int
     volumes:

@@ -5,6 +5,7 @@
     lab.py load-image NAME [NAME..] copy host images into every node
     lab.py status                   show the nodes and whether their engines answer
     lab.py down                     remove nodes, network and volumes (label flotilla.lab=1)
+    lab.py molecule-env [--check]   write .env.yml, the node capabilities the Molecule scenarios read
 
 Run as root (or a docker-group user) with the project venv. Needs the image built by
 tests/images/build.py node. Writes .build/lab/inventory.yml and .build/lab/certs/.
@@ -243,6 +244,20 @@ def cmd_down(args):
     log(f"lab is down ({time.monotonic() - started:.1f} s)")
 
 
+def cmd_molecule_env(args):
+    """Write (or, with --check, compare) .env.yml from CAPABILITIES: the one list of node capabilities."""
+    path = REPO_ROOT / _nodes.MOLECULE_ENV_FILE
+    wanted = _nodes.render_molecule_env()
+    current = path.read_text() if path.exists() else None
+    if args.check:
+        if current != wanted:
+            raise LabError(f"{path} is not what CAPABILITIES in tests/lab/_nodes.py gives; run lab.py molecule-env")
+        return
+    if current != wanted:
+        path.write_text(wanted)
+        log(f"wrote {path}")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -258,6 +273,9 @@ def parse_args(argv):
     load.set_defaults(func=cmd_load_image)
     sub.add_parser("status", help="show the nodes").set_defaults(func=cmd_status)
     sub.add_parser("down", help="remove the whole lab").set_defaults(func=cmd_down)
+    env = sub.add_parser("molecule-env", help="write .env.yml, the node capabilities Molecule reads")
+    env.add_argument("--check", action="store_true", help="fail when .env.yml is out of date, change nothing")
+    env.set_defaults(func=cmd_molecule_env)
     args = parser.parse_args(argv)
     if args.command == "up" and not 1 <= args.nodes <= 20:
         parser.error("--nodes must be between 1 and 20")
@@ -267,7 +285,7 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        if args.command == "status":
+        if args.command in ("status", "molecule-env"):
             args.func(args)
         else:
             with lab_lock():

@@ -98,3 +98,26 @@ def test_certs_are_reused_and_server_cert_names_the_ip(tmp_path):
     assert not _certs.server_cert_matches(paths, "flotilla-lab-1", "10.0.0.9")
     assert not _certs.server_cert_matches(paths, "flotilla-lab-2", "10.0.0.2")
     assert oct(paths.client_key.stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_molecule_env_file_is_what_the_lab_capabilities_give():
+    # Regenerate with: .venv/bin/python tests/lab/lab.py molecule-env
+    assert (ROOT / _nodes.MOLECULE_ENV_FILE).read_text() == _nodes.render_molecule_env()
+    assert set(_nodes.UNKNOWN_TO_ENGINE_20_10) < set(_nodes.CAPABILITIES)
+    assert len(set(_nodes.CAPABILITIES)) == len(_nodes.CAPABILITIES)
+    assert "SYS_RESOURCE" not in _nodes.CAPABILITIES  # fails on this kernel, as --privileged does
+
+
+def test_every_molecule_node_gets_the_lab_capabilities_from_the_env_file():
+    from molecule.interpolation import Interpolator, TemplateWithDefaults
+
+    env = yaml.safe_load((ROOT / _nodes.MOLECULE_ENV_FILE).read_text())
+    interpolator = Interpolator(TemplateWithDefaults, env)
+    scenarios = sorted((ROOT / "molecule").glob("*/molecule.yml"))
+    assert [path.parent.name for path in scenarios] == ["default", "fleet"]
+    for path in scenarios:
+        text = path.read_text()
+        assert "${%s}" % _nodes.MOLECULE_CAPABILITIES_VAR in text
+        platforms = yaml.safe_load(interpolator.interpolate(text, None))["platforms"]
+        assert platforms and [platform["capabilities"] for platform in platforms] == \
+            [_nodes.capabilities_for_engine_20_10()] * len(platforms), path

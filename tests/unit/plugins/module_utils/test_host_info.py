@@ -6,7 +6,7 @@ from unittest.mock import MagicMock
 import pytest
 from docker.errors import NotFound
 
-from ansible_collections.flotilla.fleet.plugins.module_utils._client import Engine, FleetError
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import Engine, FleetError, InvalidInput
 from ansible_collections.flotilla.fleet.plugins.module_utils._host_info import HostInfoReader, check_options
 
 INFO = {"ServerVersion": "20.10.24", "OSType": "linux", "Architecture": "x86_64", "NCPU": 4,
@@ -58,10 +58,13 @@ def test_the_exact_shape_the_scheduler_reads():
         "swarm": {"state": "active", "role": "manager", "node_id": "n1", "node_availability": "active",
                   "node_labels": {"rack": "r1"}},
         "containers": [
-            {"name": "db-1", "service": "db", "replica": None, "project": None, "state": "exited", "health": None,
-             "cpus": 1.5, "memory": 1048576, "ports": []},
-            {"name": "web-1", "service": "web", "replica": 1, "project": "shop", "state": "running",
-             "health": "healthy", "cpus": 0.5, "memory": 268435456, "ports": [8080]},
+            {"name": "db-1", "service": "db", "replica": None, "stack": None, "project": None, "state": "exited",
+             "health": None, "cpus": 1.5, "memory": 1048576, "published": [], "ports": []},
+            {"name": "web-1", "service": "web", "replica": 1, "stack": "shop", "project": "shop", "state": "running",
+             "health": "healthy", "cpus": 0.5, "memory": 268435456,
+             "published": [{"container_port": 8000, "protocol": "tcp", "host_ip": "0.0.0.0", "host_port": 8080},
+                           {"container_port": 8000, "protocol": "tcp", "host_ip": "::", "host_port": 8080}],
+             "ports": [8080]},
         ],
         "volumes": [
             {"name": "db-data", "driver": "local", "services": ["db"], "containers": ["db-1", "someone-else"]},
@@ -116,3 +119,31 @@ def test_parallelism_bounds(value):
     with pytest.raises(FleetError) as caught:
         check_options({"parallelism": value})
     assert str(caught.value) == "parallelism: must be between 1 and 10, got %d" % value
+
+
+def test_the_stack_label_wins_over_the_legacy_project_label_and_both_names_report_it():
+    engine, api = engine_with()
+    labels = dict(OURS, **{"flotilla.stack": "shop-v2", "flotilla.project": "shop"})
+    api.containers.return_value = [dict(CONTAINERS[0], Labels=labels)]
+    entry = HostInfoReader(engine, reservations=False).read()["containers"][0]
+    assert (entry["stack"], entry["project"]) == ("shop-v2", "shop-v2")
+
+
+def test_every_published_address_and_protocol_is_reported_and_placement_gets_the_host_ports():
+    engine, api = engine_with()
+    ports = [{"PrivatePort": 53, "PublicPort": 1053, "Type": "udp", "IP": "127.0.0.1"},
+             {"PrivatePort": 53, "PublicPort": 1053, "Type": "tcp", "IP": "127.0.0.1"},
+             {"PrivatePort": 80, "PublicPort": 18080, "Type": "tcp", "IP": "127.0.0.2"},
+             {"PrivatePort": 81, "Type": "tcp"}]
+    api.containers.return_value = [dict(CONTAINERS[0], Ports=ports)]
+    entry = HostInfoReader(engine, reservations=False).read()["containers"][0]
+    assert entry["published"] == [
+        {"container_port": 53, "protocol": "tcp", "host_ip": "127.0.0.1", "host_port": 1053},
+        {"container_port": 53, "protocol": "udp", "host_ip": "127.0.0.1", "host_port": 1053},
+        {"container_port": 80, "protocol": "tcp", "host_ip": "127.0.0.2", "host_port": 18080}]
+    assert entry["ports"] == [1053, 18080]
+
+
+def test_bad_parallelism_is_invalid_input():
+    with pytest.raises(InvalidInput):
+        check_options({"parallelism": 0})

@@ -4,8 +4,10 @@ from unittest import mock
 
 import pytest
 from docker.errors import APIError, NotFound
+from requests.exceptions import ConnectionError as RequestsConnectionError
 
-from ansible_collections.flotilla.fleet.plugins.module_utils._client import Engine, FleetError, resolve_connection
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import (
+    Engine, EngineUnreachable, FleetError, ResourceConflict, ResourceNotFound, resolve_connection)
 from ansible_collections.flotilla.fleet.plugins.module_utils._network import (
     NetworkConverger, NetworkRequest, network_argument_spec)
 
@@ -92,7 +94,7 @@ def test_unchanged_network_writes_nothing():
 
 def test_difference_without_recreate_is_refused_naming_options_and_containers():
     engine, api = make_engine({"backend": network()}, ATTACHED)
-    with pytest.raises(FleetError) as error:
+    with pytest.raises(ResourceConflict) as error:
         NetworkConverger(engine, False).converge(request(labels={"v": "2"}, internal=True))
     assert str(error.value) == (
         'Network backend on %s differs in options Docker cannot change in place: internal (false -> true), '
@@ -146,6 +148,19 @@ def test_failed_create_restores_the_old_network_and_its_containers():
     assert restored["internal"] is False and restored["labels"] == {"v": "1"}
     assert {call.args[1] for call in api.connect_container_to_network.call_args_list} == {"net-restored"}
     assert api.connect_container_to_network.call_count == 2
+    assert error.value.kind == "error"  # the kind of the create's failure (an APIError without a status)
+
+
+def test_a_failed_create_keeps_its_kind_and_failed_connects_report_theirs():
+    engine, api = make_engine({"backend": network()}, ATTACHED)
+    api.create_network.side_effect = [RequestsConnectionError("refused"), {"Id": "net-restored"}]
+    with pytest.raises(EngineUnreachable):
+        NetworkConverger(engine, False).converge(request(internal=True, recreate="options-changed"))
+    engine, api = make_engine({"backend": network()}, ATTACHED)
+    api.connect_container_to_network.side_effect = NotFound("gone", explanation="No such container: db")
+    with pytest.raises(ResourceNotFound) as error:
+        NetworkConverger(engine, False).converge(request(internal=True, recreate="options-changed"))
+    assert str(error.value).count("No such container: db") == 2  # both attached containers, reported together
 
 
 def test_connected_never_detaches_unlisted_containers():
@@ -175,7 +190,7 @@ def test_prune_detaches_only_unlisted_containers():
 
 def test_absent_in_use_is_refused_unless_forced():
     engine, api = make_engine({"backend": network()}, ATTACHED)
-    with pytest.raises(FleetError) as error:
+    with pytest.raises(ResourceConflict) as error:
         NetworkConverger(engine, False).converge(request(state="absent"))
     assert str(error.value) == (
         "Network backend on %s is in use by containers cache, db (running or stopped); remove or disconnect them "

@@ -104,11 +104,22 @@ def test_bad_values_name_the_field(given, message):
     ({"driver": "overlay", "scope": "local"}, "scope: driver overlay networks are swarm-scoped, not local"),
     ({"ipam_config": [{"subnet": "fd00::/64"}]},
      "ipam_config[0].subnet: fd00::/64 is an IPv6 subnet; set enable_ipv6: true"),
+    ({"driver_options": {"com.docker.network.bridge.name": "br-flotilla-front"}},
+     "driver_options.com.docker.network.bridge.name: 'br-flotilla-front' is 17 characters; a Linux interface name "
+     "has 1 to 15"),
+    ({"driver": "bridge", "driver_options": {"com.docker.network.bridge.name": ""}},
+     "driver_options.com.docker.network.bridge.name: '' is 0 characters; a Linux interface name has 1 to 15"),
 ])
 def test_bad_combinations(desired, message):
     with pytest.raises(FleetError) as error:
         check_combinations(desired)
     assert str(error.value) == message
+
+
+def test_a_bridge_name_of_15_characters_passes_and_other_drivers_ignore_the_option():
+    assert check_combinations({"driver_options": {"com.docker.network.bridge.name": "br-flotilla-fro"}}) is False
+    assert check_combinations({"driver": "macvlan",
+                               "driver_options": {"com.docker.network.bridge.name": "br-flotilla-front"}}) is False
 
 
 def test_swarm_scoped_combinations_pass():

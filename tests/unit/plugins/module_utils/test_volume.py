@@ -5,7 +5,8 @@ from unittest import mock
 import pytest
 from docker.errors import NotFound
 
-from ansible_collections.flotilla.fleet.plugins.module_utils._client import Engine, FleetError, resolve_connection
+from ansible_collections.flotilla.fleet.plugins.module_utils._client import (
+    Engine, FleetError, ResourceConflict, resolve_connection)
 from ansible_collections.flotilla.fleet.plugins.module_utils._volume import (
     VolumeConverger, VolumeRequest, volume_argument_spec)
 
@@ -76,7 +77,7 @@ def test_left_out_options_are_not_compared():
 
 def test_difference_is_refused_without_recreate_and_says_what_it_costs():
     engine, api = make_engine(volume(Labels={"a": "1"}))
-    with pytest.raises(FleetError) as error:
+    with pytest.raises(ResourceConflict) as error:
         VolumeConverger(engine, False).converge(request(labels={"a": "2"}))
     assert str(error.value) == (
         'Volume data on %s differs in options Docker cannot change in place: labels ({"a": "1"} -> {"a": "2"}). '
@@ -88,7 +89,7 @@ def test_difference_is_refused_without_recreate_and_says_what_it_costs():
 @pytest.mark.parametrize("recreate", ["options-changed", "always"])
 def test_volume_in_use_is_never_recreated(recreate):
     engine, api = make_engine(volume(Labels={"a": "1"}), users=["db-1", "db-2"])
-    with pytest.raises(FleetError) as error:
+    with pytest.raises(ResourceConflict) as error:
         VolumeConverger(engine, False).converge(request(labels={"a": "2"}, recreate=recreate))
     assert str(error.value) == ("Volume data on %s cannot be recreated: it is in use by containers db-1, db-2 "
                                 "(running or stopped); remove them first" % ENGINE)
@@ -117,7 +118,7 @@ def test_recreate_with_a_driver_the_engine_lacks_is_refused_before_removing():
 def test_absent_in_use_is_refused_even_with_force():
     engine, api = make_engine(volume(), users=["db-1"])
     for force in (False, True):
-        with pytest.raises(FleetError) as error:
+        with pytest.raises(ResourceConflict) as error:
             VolumeConverger(engine, False).converge(request(state="absent", force=force))
         assert str(error.value) == ("Volume data on %s is in use by container db-1 (running or stopped); remove it "
                                     "first: a volume in use is never removed, even with force" % ENGINE)
