@@ -1,11 +1,14 @@
 # Copyright (c) Flotilla developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Load Compose files with the Compose reference implementation: ``docker compose config --format json``.
+"""Load Compose files with the Compose reference implementation: ``docker compose config``.
 
 Parsing, interpolation (``${VAR:-default}``, ``${VAR:?err}``, ``$$``), ``.env``, ``env_file``, merging several
 files in order, ``extends``, ``include``, profiles, anchors and the official schema are all Compose's: this
-module only runs it and hands back the canonical JSON. It never reads Compose YAML itself (PyYAML is asked
-only for the column of a YAML error Compose already reported, which Compose does not give).
+module only runs it and hands back the canonical project. It never interprets the user's YAML itself.
+
+The canonical form is read as ``--format yaml``: ``--format json`` drops the services' ``x-`` extensions
+(compose-go marks them ``json:"-"``), and ``x-flotilla`` lives there. The YAML is Compose's own output, plain
+data without anchors or tags. PyYAML also gives the column of a YAML error Compose reported without one.
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ import subprocess
 from ._errors import StackError, suggestion
 from ._keys import SERVICE_KEYS, TOP_LEVEL_KEYS
 
-# docker compose plugins older than this lack `config --format json` details we rely on (include, x- keys).
+# docker compose plugins older than this lack `config` details we rely on (include, x- keys in services).
 MINIMUM_PLUGIN_VERSION = (2, 20)
 TIMEOUT_SECONDS = 120
 # Compose reads these itself; the stack's own options say which files and profiles, so they must not.
 _OVERRIDDEN_ENV = ("COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PATH_SEPARATOR")
-_UNKNOWN_KEY_RE = re.compile(r"(?P<where>[\w.-]+) additional propert(?:y|ies) '(?P<key>[^']+)' not allowed")
+_UNKNOWN_KEY_RE = re.compile(r"(?P<where>\(root\)|[\w.-]+) additional propert(?:y|ies) '(?P<key>[^']+)' not allowed")
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)")
 
 
@@ -58,7 +61,7 @@ def compose_command(path: str | None = None) -> tuple[str, ...]:
 
 def load_compose(files=(), definition=None, project_dir=None, env=None, profiles=(), name=None,
                  base_env=None, command=None) -> dict:
-    """The canonical Compose project (a dict) for ``files`` (merged in order) or the inline ``definition``.
+    """The canonical Compose project (a dict, as ``config`` prints it) for ``files`` (merged in order) or the inline ``definition``.
 
     ``env`` (the stack's own variables) wins over ``base_env`` (default: the process environment), which wins
     over ``.env`` in ``project_dir`` (default: the first file's directory), as in Compose.
@@ -80,7 +83,7 @@ def load_compose(files=(), definition=None, project_dir=None, env=None, profiles
         argv += ["-p", str(name)]
     for profile in profiles or ():
         argv += ["--profile", str(profile)]
-    argv += ["config", "--format", "json"]
+    argv += ["config", "--format", "yaml"]
     environment = {key: value for key, value in (os.environ if base_env is None else base_env).items()
                    if key not in _OVERRIDDEN_ENV}
     environment.update({str(key): _env_text(value) for key, value in (env or {}).items()})
@@ -98,7 +101,13 @@ def load_compose(files=(), definition=None, project_dir=None, env=None, profiles
         raise StackError("stack_file" if files else "stack_definition",
                          f"{where}: {_explain(done.stderr.strip() or done.stdout.strip(), files)}")
     # `config` writes every $ as $$ so that its output can be fed back to Compose; we want the values.
-    return json.loads(done.stdout.replace("$$", "$"))
+    return _parse_canonical(done.stdout.replace("$$", "$"))
+
+
+def _parse_canonical(text: str) -> dict:
+    import yaml  # ansible-core's own dependency
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader) or {}
 
 
 def _env_text(value) -> str:

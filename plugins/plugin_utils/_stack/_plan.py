@@ -25,6 +25,8 @@ class HostView:
     availability: str = _ACTIVE
     reserved_cpus: int = 0  # by containers that are not replicas of this stack
     reserved_memory: int = 0
+    volumes: tuple = ()  # local named volumes on the engine
+    networks: tuple | None = None  # network names, when the facts list them (None: unknown)
 
 
 def placement_request(stack: dict, hosts: list, groups: dict, matches) -> list[dict]:
@@ -34,6 +36,7 @@ def placement_request(stack: dict, hosts: list, groups: dict, matches) -> list[d
     placement package's own parser, so both agree).
     """
     names = [host.name for host in hosts]
+    check_external(stack, hosts)
     request = []
     for name, service in stack["services"].items():
         spec = dict(service["placement"])
@@ -48,6 +51,24 @@ def placement_request(stack: dict, hosts: list, groups: dict, matches) -> list[d
             spec["max_per_host"] = 1
         request.append(spec)
     return request
+
+
+def check_external(stack: dict, hosts: list) -> None:
+    """An external volume or network must already exist: on some host (volumes), on every host (networks)."""
+    used_volumes = {mount.get("source") for service in stack["services"].values()
+                    for mount in service["container"].get("mounts") or [] if mount.get("type") == "volume"}
+    for key, volume in stack["volumes"].items():
+        if volume["external"] and volume["name"] in used_volumes and \
+                not any(volume["name"] in host.volumes for host in hosts):
+            raise StackError(f"volumes.{key}", f"external volume {volume['name']!r} does not exist on any host "
+                             f"({', '.join(host.name for host in hosts)}): create it first")
+    for key, network in stack["networks"].items():
+        if not network["external"]:
+            continue
+        missing = [host.name for host in hosts if host.networks is not None and network["name"] not in host.networks]
+        if missing:
+            raise StackError(f"networks.{key}", f"external network {network['name']!r} does not exist on "
+                             f"{', '.join(missing)}: create it first")
 
 
 def build_plan(stack: dict, placement: dict, hosts: list) -> dict:
