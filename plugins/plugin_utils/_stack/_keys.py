@@ -97,10 +97,10 @@ IGNORED = {
     "runtime": "the OCI runtime is a host setting",
     "post_start": "lifecycle hooks are not supported yet",
     "pre_stop": "lifecycle hooks are not supported yet",
-    "models": "AI model runners are not supported",
     "provider": "provider services are not supported",
 }
 REFUSED = {
+    "models": "AI model runners are not supported",
     "volumes_from": "shares another container's mounts, which needs both on one host (use named volumes)",
     "ipc": "sharing IPC namespaces is not supported (no host namespaces)",
     "pid": "sharing PID namespaces is not supported (no host namespaces)",

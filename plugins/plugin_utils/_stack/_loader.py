@@ -28,7 +28,7 @@ MINIMUM_PLUGIN_VERSION = (2, 20)
 TIMEOUT_SECONDS = 120
 # Compose reads these itself; the stack's own options say which files and profiles, so they must not.
 _OVERRIDDEN_ENV = ("COMPOSE_FILE", "COMPOSE_PROFILES", "COMPOSE_PATH_SEPARATOR")
-_UNKNOWN_KEY_RE = re.compile(r"(?P<where>\(root\)|[\w.-]+) additional propert(?:y|ies) '(?P<key>[^']+)' not allowed")
+_UNKNOWN_KEY_RE = re.compile(r"(?P<where>[\w.-]*) additional propert(?:y|ies) '(?P<key>[^']+)' not allowed")
 _VERSION_RE = re.compile(r"v?(\d+)\.(\d+)")
 
 
@@ -121,7 +121,7 @@ def _explain(message: str, files) -> str:
     found = _UNKNOWN_KEY_RE.search(message)
     if found:
         where = found.group("where")
-        known = SERVICE_KEYS if re.match(r"^services\.[^.]+$", where) else (TOP_LEVEL_KEYS if where in ("", "(root)") else ())
+        known = SERVICE_KEYS if re.match(r"^services\.[^.]+$", where) else (TOP_LEVEL_KEYS if not where else ())
         return message + suggestion(found.group("key"), known)
     if message.startswith("yaml:"):
         return message + _yaml_position(files)
@@ -138,7 +138,8 @@ def _yaml_position(files) -> str:
             with open(path, encoding="utf-8") as handle:
                 yaml.safe_load(handle)
         except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
+            # Where the broken construct starts (a flow sequence left open) says more than where parsing gave up.
+            mark = error.context_mark or error.problem_mark
             if mark is not None:
                 return f" (at line {mark.line + 1}, column {mark.column + 1} of {path})"
         except (OSError, yaml.YAMLError):
