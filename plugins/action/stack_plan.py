@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleError
 from ansible.plugins.action import ActionBase
+from ansible.template import trust_as_template
 from ansible.utils.display import Display
 
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._constraints import parse_constraint
@@ -39,6 +40,8 @@ ARGUMENT_SPEC = {
 }
 # The hostvars the placement lookup reads; only these are templated (a whole hostvars copy could fail).
 _PLACEMENT_VARS = (INFO, ZONE_VAR, *INVENTORY_VARS.values())
+# Another host's variables are lazy: they are read inside a template, as the lookup itself would read them.
+_HOSTVAR = trust_as_template("hostvars[flotilla_host].get(flotilla_key)")
 
 
 class ActionModule(ActionBase):
@@ -72,10 +75,8 @@ class ActionModule(ActionBase):
                            profiles=args["stack_profiles"], name=args["stack_name"],
                            files_dir=args["stack_files_dir"])
         names = _host_names(args["stack_hosts"], task_vars)
-        hostvars = task_vars.get("hostvars") or {}
         down = set(task_vars.get("ansible_play_hosts_all") or []) - set(task_vars.get("ansible_play_hosts") or [])
-        lookup_vars = {name: _placement_vars(task_vars if name == task_vars.get("inventory_hostname") else hostvars,
-                                             name) for name in names}
+        lookup_vars = {name: self._placement_vars(task_vars, name) for name in names}
         views = [_view(name, order, lookup_vars[name], name not in down, stack)
                  for order, name in enumerate(names)]
         request = placement_request(stack, views, task_vars.get("groups") or {}, _matches)
@@ -88,6 +89,23 @@ class ActionModule(ActionBase):
         except AnsibleError as error:
             raise StackError("", str(error.message if hasattr(error, "message") else error)) from None
         return build_plan(stack, _plain(placement), views)
+
+    def _placement_vars(self, task_vars, name):
+        """The variables of host ``name`` that the placement lookup reads, as plain data."""
+        if name == task_vars.get("inventory_hostname"):
+            values = {key: task_vars[key] for key in _PLACEMENT_VARS if task_vars.get(key) is not None}
+        else:
+            templar = self._templar.copy_with_new_env(available_variables=task_vars)
+            values = {}
+            for key in _PLACEMENT_VARS:
+                value = templar.evaluate_expression(_HOSTVAR, local_variables={"flotilla_host": name,
+                                                                                "flotilla_key": key})
+                if value is not None:
+                    values[key] = value
+        values = _plain(values)
+        if isinstance(values.get(INFO), Mapping):
+            values[INFO] = _with_node_labels(values[INFO])
+        return values
 
 
 def _host_names(patterns, task_vars):
@@ -108,20 +126,6 @@ def _host_names(patterns, task_vars):
     return names
 
 
-def _placement_vars(source, name):
-    """``source`` is this host's own task vars, or hostvars (which has the other hosts)."""
-    if source.get("inventory_hostname") == name:
-        found = source
-    else:
-        try:
-            found = source[name]
-        except KeyError:
-            found = {}
-    values = {key: found[key] for key in _PLACEMENT_VARS if key in found}
-    info = values.get(INFO)
-    if isinstance(info, Mapping):
-        values[INFO] = _with_node_labels(_plain(info))
-    return values
 
 
 def _with_node_labels(info):
@@ -147,8 +151,13 @@ def _view(name, order, values, reachable, stack):
         usage = dict(container.usage)
         cpus += usage.get("cpus", 0)
         memory += usage.get("memory", 0)
+    info = values.get(INFO) if isinstance(values.get(INFO), Mapping) else {}
+    networks = info.get("networks")
+    if networks is not None:  # listed by facts that have them; otherwise unknown, and not checked
+        networks = tuple(item.get("name") if isinstance(item, Mapping) else str(item) for item in networks)
     return HostView(name=name, cpus=host.capacity.get("cpus", 0), memory=host.capacity.get("memory", 0),
-                    labels=dict(host.labels), availability=host.state, reserved_cpus=cpus, reserved_memory=memory)
+                    labels=dict(host.labels), availability=host.state, reserved_cpus=cpus, reserved_memory=memory,
+                    volumes=tuple(host.volumes), networks=networks)
 
 
 def _matches(text, labels):
