@@ -98,6 +98,7 @@ IGNORED = {
     "post_start": "lifecycle hooks are not supported yet",
     "pre_stop": "lifecycle hooks are not supported yet",
     "provider": "provider services are not supported",
+    "pull_refresh_after": "scheduled image refresh belongs to docker compose up; the deploy's image step decides pulls",
 }
 REFUSED = {
     "models": "AI model runners are not supported",
