@@ -21,7 +21,7 @@ import shutil
 import subprocess
 
 from ._errors import StackError, suggestion
-from ._keys import SERVICE_KEYS, TOP_LEVEL_KEYS
+from ._keys import DEPLOY_IGNORED, DEPLOY_MAPPED, SERVICE_KEYS, TOP_LEVEL_KEYS
 
 # docker compose plugins older than this lack `config` details we rely on (include, x- keys in services).
 MINIMUM_PLUGIN_VERSION = (2, 20)
@@ -121,7 +121,12 @@ def _explain(message: str, files) -> str:
     found = _UNKNOWN_KEY_RE.search(message)
     if found:
         where = found.group("where")
-        known = SERVICE_KEYS if re.match(r"^services\.[^.]+$", where) else (TOP_LEVEL_KEYS if not where else ())
+        if re.match(r"^services\.[^.]+$", where):
+            known = SERVICE_KEYS
+        elif re.match(r"^services\.[^.]+\.deploy$", where):
+            known = set(DEPLOY_MAPPED) | set(DEPLOY_IGNORED)
+        else:
+            known = TOP_LEVEL_KEYS if not where else ()
         return message + suggestion(found.group("key"), known)
     if message.startswith("yaml:"):
         return message + _yaml_position(files)

@@ -72,7 +72,7 @@ def map_service(stack: str, name: str, definition: dict, project: dict, files_di
 def check_keys(name: str, definition: dict, warnings: list) -> None:
     for key in definition:
         field = f"services.{name}.{key}"
-        if key.startswith("x-") or key in ("x-flotilla",):
+        if key.startswith("x-"):  # extensions; x-flotilla is read by _deploy
             continue
         if key in REFUSED:
             raise StackError(field, f"not supported: {REFUSED[key]}")

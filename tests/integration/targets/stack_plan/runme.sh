@@ -2,7 +2,8 @@
 # The plan playbook on the local engine (no inventory: its embedded default), twice: a plan that fits, checked
 # as data, and one that does not fit (it must fail after printing the reasons). The engine's events during
 # both runs must name nothing of the stack, and a probe volume made inside the
-# same window must show up in them (so a watcher that sees nothing cannot pass).
+# same window must show up in them (so a watcher that sees nothing cannot pass). The first run is at -vvv with a
+# sentinel secret in stack_env: it must reach the plan's data and never the output.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -11,8 +12,16 @@ STACK=stack-plan-it
 PROBE="${STACK}-probe-$$"
 mkdir -p "${OUT}"
 
+SENTINEL_TOKEN="flotilla-token-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+export SENTINEL_TOKEN
+
 since="$(date +%s)"
-ansible-playbook check.yml -e "stack_file=${PWD}/files/compose.yaml" "$@" | tee "${OUT}/fits.log"
+ansible-playbook -vvv check.yml -e "stack_file=${PWD}/files/compose.yaml" \
+    -e "{\"stack_env\": {\"API_TOKEN\": \"${SENTINEL_TOKEN}\"}}" "$@" >"${OUT}/fits.log" 2>&1 || { cat "${OUT}/fits.log"; exit 1; }
+if grep -nF "${SENTINEL_TOKEN}" "${OUT}/fits.log"; then
+    echo "stack_plan: the secret from stack_env appeared in the -vvv output (lines above)" >&2
+    exit 1
+fi
 grep -qF "Stack ${STACK}: 3 of 3 replicas placed on 1 of 1 hosts" "${OUT}/fits.log"
 grep -qE '^localhost +cpus +\[[#.]{20}\] +[0-9]+% [0-9.]+ of [0-9.]+$' "${OUT}/fits.log"
 

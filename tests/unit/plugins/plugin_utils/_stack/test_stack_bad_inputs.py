@@ -13,6 +13,9 @@ CASES = [
     ("services:\n  web:\n    imgae: nginx\n",
      "stack_file: {file}: validating {file}: services.web additional properties 'imgae' not allowed "
      "(did you mean 'image'?)"),
+    ("services:\n  web:\n    image: nginx\n    deploy: {replica: 2}\n",
+     "stack_file: {file}: validating {file}: services.web.deploy additional properties 'replica' not allowed "
+     "(did you mean 'replicas'?)"),
     ("servics:\n  web:\n    image: nginx\n",
      "stack_file: {file}: validating {file}:  additional properties 'servics' not allowed "
      "(did you mean 'services'?)"),
