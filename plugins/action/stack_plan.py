@@ -98,8 +98,8 @@ class ActionModule(ActionBase):
             templar = self._templar.copy_with_new_env(available_variables=task_vars)
             values = {}
             for key in _PLACEMENT_VARS:
-                value = templar.evaluate_expression(_HOSTVAR, local_variables={"flotilla_host": name,
-                                                                                "flotilla_key": key})
+                where = {"flotilla_host": name, "flotilla_key": key}
+                value = templar.evaluate_expression(_HOSTVAR, local_variables=where)
                 if value is not None:
                     values[key] = value
         values = _plain(values)
@@ -124,8 +124,6 @@ def _host_names(patterns, task_vars):
     if not names:
         raise StackError("stack_hosts", f"{', '.join(patterns)} has no hosts")
     return names
-
-
 
 
 def _with_node_labels(info):

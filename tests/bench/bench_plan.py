@@ -117,7 +117,7 @@ def main() -> int:
 
     compose_times, empty_times, plan_times, inproc_times = [], [], [], []
     replicas = placed = 0
-    for _ in range(args.runs):
+    for _run in range(args.runs):
         seconds, done = timed(compose_bin + ["-f", str(compose), "config", "--format", "yaml"], env, work)
         if done.returncode:
             print(done.stderr, file=sys.stderr)

@@ -53,8 +53,8 @@ def build_stack(project: dict, files_dir: str = FILES_DIR) -> dict:
     for name, service in services.items():
         mode = service["pending"].get("network_mode")
         if mode:  # x's network namespace is on x's host
-            service["placement"].setdefault("affinity", []).append({"service": mode.split(":", 1)[1],
-                                                                     "required": True})
+            target = mode.split(":", 1)[1]
+            service["placement"].setdefault("affinity", []).append({"service": target, "required": True})
     return {"name": stack, "project_dir": "", "services": services,
             "networks": networks, "volumes": volumes, "x_flotilla": defaults, "warnings": warnings}
 
@@ -84,10 +84,17 @@ def _service(stack, name, definition, project, defaults, files_dir, warnings) ->
         "pull_policy": definition.get("pull_policy"),
         "hosts": hosts,
         "deploy": deploy,
-        "containers": [definition["container_name"]] if definition.get("container_name") else
-                      [container_name(stack, name, index) for index in range(1, replicas + 1)]
-                      if mode == "replicated" else [],
+        "containers": _container_names(stack, name, definition, replicas, mode),
     }
+
+
+def _container_names(stack, name, definition, replicas, mode) -> list:
+    """Known before placement for replicated services; a global service's count depends on the hosts."""
+    if definition.get("container_name"):
+        return [definition["container_name"]]
+    if mode != "replicated":
+        return []
+    return [container_name(stack, name, index) for index in range(1, replicas + 1)]
 
 
 def _network(value: dict) -> dict:

@@ -84,12 +84,12 @@ def container_mounts(service: str, definition: dict, volumes: dict) -> list[dict
 
 
 def _tmpfs(entry: str, field: str) -> dict:
-    target, _, options = entry.partition(":")
+    target, _sep, options = entry.partition(":")
     if not posixpath.isabs(target):
         raise StackError(field, f"{target!r} must be an absolute path")
     mount = {"type": "tmpfs", "target": target}
     for option in filter(None, options.split(",")):
-        key, _, value = option.partition("=")
+        key, _sep, value = option.partition("=")
         if key == "size":
             mount["tmpfs_size"] = str(parse_bytes(value, field + ".size"))
         elif key == "mode":

@@ -16,9 +16,9 @@ def render(plan: dict) -> str:
     width = max([len(name) for name in plan["hosts"]] + [4])
     for name, host in plan["hosts"].items():
         lines.append("")
-        lines.append(f"{name.ljust(width)}  cpus   {bar(host['cpus']['reserved'], host['cpus']['capacity'])} "
+        lines.append(f"{name.ljust(width)}  cpus   {usage_bar(host['cpus']['reserved'], host['cpus']['capacity'])} "
                      f"{cpus_text(host['cpus']['reserved'])} of {cpus_text(host['cpus']['capacity'])}")
-        lines.append(f"{''.ljust(width)}  memory {bar(host['memory']['reserved'], host['memory']['capacity'])} "
+        lines.append(f"{''.ljust(width)}  memory {usage_bar(host['memory']['reserved'], host['memory']['capacity'])} "
                      f"{size_text(host['memory']['reserved'])} of {size_text(host['memory']['capacity'])}")
         details = {item["name"]: item for item in placement["hosts"].get(name) or []}
         for replica in host["replicas"]:
@@ -46,7 +46,7 @@ def render(plan: dict) -> str:
     return "\n".join(lines)
 
 
-def bar(used, capacity) -> str:
+def usage_bar(used, capacity) -> str:
     """``[#######.............]  35%``; past 100% the bar is full and the number says how far."""
     ratio = used / capacity if capacity else (1.0 if used else 0.0)
     filled = min(BAR_WIDTH, round(ratio * BAR_WIDTH))

@@ -133,7 +133,7 @@ def _healthcheck(name: str, check: dict, pending: dict) -> dict:
 def _restart(name: str, definition: dict, options: dict) -> None:
     restart = definition.get("restart")
     if restart:
-        policy, _, retries = str(restart).partition(":")
+        policy, _sep, retries = str(restart).partition(":")
         if policy not in _RESTART:
             raise StackError(f"services.{name}.restart", f"unknown policy {restart!r} "
                              "(use no, always, on-failure[:N], unless-stopped)")

@@ -9,7 +9,7 @@ from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._api imp
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._constraints import parse_constraint
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._errors import StackError
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._plan import HostView, build_plan, placement_request
-from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._render import bar, size_text
+from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._render import size_text, usage_bar
 
 GIB = 1024 ** 3
 
@@ -171,8 +171,8 @@ def test_container_names_come_from_the_placement_scoped_by_stack(tmp_path):
     (3, 2, "[####################] 150%"),
     (0, 0, "[....................]   0%"),
 ])
-def test_bar(used, capacity, text):
-    assert bar(used, capacity) == text
+def test_usage_bar(used, capacity, text):
+    assert usage_bar(used, capacity) == text
 
 
 def test_size_text():
