@@ -23,7 +23,7 @@ from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._errors impo
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._model import load_stack
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._mounts import FILES_DIR
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._plan import (
-    HostView, build_plan, placement_request)
+    HostView, build_plan, placement_error, placement_request)
 
 display = Display()
 PLACEMENT = "flotilla.fleet.placement"
@@ -87,7 +87,7 @@ class ActionModule(ActionBase):
         try:
             placement = lookup.run([request], variables=variables, hosts=names, project=stack["name"])[0]
         except AnsibleError as error:
-            raise StackError("", str(error.message if hasattr(error, "message") else error)) from None
+            raise StackError("", placement_error(str(getattr(error, "message", error)), stack)) from None
         return build_plan(stack, _plain(placement), views)
 
     def _placement_vars(self, task_vars, name):

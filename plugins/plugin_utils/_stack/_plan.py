@@ -8,12 +8,14 @@ availability, the usage of containers that are not this stack's), so the tests n
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ._errors import StackError
 from ._render import cpus_text, render, size_text
 
 _ACTIVE = "active"
+_SERVICE_INDEX_RE = re.compile(r"services\[(\d+)\]\.?")
 
 
 @dataclass
@@ -51,6 +53,17 @@ def placement_request(stack: dict, hosts: list, groups: dict, matches) -> list[d
             spec["max_per_host"] = 1
         request.append(spec)
     return request
+
+
+def placement_error(message: str, stack: dict) -> str:
+    """The scheduler names services by position (``services[2].priority``); the user wrote x-flotilla."""
+    names = list(stack["services"])
+
+    def by_name(found):
+        index = int(found.group(1))
+        return f"services.{names[index]}.x-flotilla." if index < len(names) else found.group(0)
+
+    return _SERVICE_INDEX_RE.sub(by_name, message.replace("flotilla.fleet.placement: ", "", 1))
 
 
 def check_external(stack: dict, hosts: list) -> None:

@@ -8,7 +8,9 @@ from stack_helpers import load
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._api import place
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._constraints import parse_constraint
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._errors import StackError
-from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._plan import HostView, build_plan, placement_request
+from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._errors import PlacementError
+from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._plan import (
+    HostView, build_plan, placement_error, placement_request)
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._render import size_text, usage_bar
 
 GIB = 1024 ** 3
@@ -178,3 +180,22 @@ def test_usage_bar(used, capacity, text):
 def test_size_text():
     assert [size_text(value) for value in (512, 1536, 3 * 1024 ** 2, 5 * GIB)] == [
         "512 B", "1.5 KiB", "3.0 MiB", "5.0 GiB"]
+
+
+@pytest.mark.parametrize("x_flotilla, message", [
+    ("{priority: high}", "services.web.x-flotilla.priority: must be an integer, got 'high'"),
+    ("{constraints: ['zone <> a']}", "services.web.x-flotilla.constraints[0]: unknown operator '<>' in 'zone <> a' "
+                                     "(use ==, !=, in, not in, exists, not exists, regex, <, <=, >, >=)"),
+    ("{affinity: [cahce]}", "services.web.x-flotilla.affinity[0].service: unknown service 'cahce' "
+                            "(did you mean 'cache'?)"),
+])
+def test_scheduler_errors_name_the_service_and_its_x_flotilla_key(tmp_path, x_flotilla, message):
+    stack = load(tmp_path, f"""
+        name: xf
+        services:
+          cache: {{image: cache}}
+          web: {{image: web, x-flotilla: {x_flotilla}}}
+    """)
+    with pytest.raises(PlacementError) as error:
+        plan_of(stack, hosts())
+    assert placement_error("flotilla.fleet.placement: " + str(error.value), stack) == message
