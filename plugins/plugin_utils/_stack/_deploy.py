@@ -63,7 +63,10 @@ def placement_spec(stack: str, name: str, definition: dict, volumes: dict, defau
     constraints += list(merged.pop("constraints", []))
     if constraints:
         spec["constraints"] = constraints
-    spread += [item for item in merged.pop("spread", []) if item not in spread]
+    # x-flotilla says more about a label (max_skew, hard) than a Swarm preference: it replaces it.
+    extra_spread = merged.pop("spread", [])
+    named = {item.get("label") if isinstance(item, dict) else item for item in extra_spread}
+    spread = [label for label in spread if label not in named] + extra_spread
     if spread:
         spec["spread"] = spread
     merged.pop("hosts", None)  # the plan turns hosts into a constraint, it knows the inventory

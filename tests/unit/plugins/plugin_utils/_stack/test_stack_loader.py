@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from stack_helpers import BASE_ENV, load, service, write
 
+from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._api import place
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._loader import compose_command
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._model import load_stack
 
@@ -155,7 +156,7 @@ services:
   web:
     image: web
     ports: ["443:8443"]
-    platform: linux/arm64
+    platform: linux/amd64
     deploy:
       mode: replicated
       replicas: 4
@@ -206,8 +207,8 @@ def test_deploy_in_full_and_x_flotilla(tmp_path):
         "name": "web", "project": "full", "replicas": 4, "cpus": 0.5, "memory": 256 * 1024 ** 2,
         "resources": {"gpu": 1, "ssd": 2}, "ports": ["443/tcp"], "max_per_host": 2,
         "constraints": ["zone == eu", "hostname != h3", "node.role == manager", "node.platform.arch == amd64",
-                        "disk == ssd", "node.platform.os == linux", "node.platform.arch == arm64"],
-        "spread": ["zone", "rack", {"label": "zone", "max_skew": 2, "hard": True}],
+                        "disk == ssd", "node.platform.os == linux", "node.platform.arch == amd64"],
+        "spread": ["rack", {"label": "zone", "max_skew": 2, "hard": True}],
         "strategy": "binpack", "priority": 10, "preemption": True,
         "affinity": ["cache"], "anti_affinity": [{"service": "batch", "weight": 50}],
     }
@@ -215,6 +216,9 @@ def test_deploy_in_full_and_x_flotilla(tmp_path):
                                                    "restart_policy", "restart_retries")} == {
         "cpus": 1.5, "memory": str(1024 ** 3), "memory_reservation": str(256 * 1024 ** 2), "pids_limit": 512,
         "restart_policy": "on-failure", "restart_retries": 3}
+    # The scheduler takes it as it is (x-flotilla's zone spread replaced the Swarm preference for zone).
+    place([web["placement"], service(stack, "cache")["placement"], service(stack, "batch")["placement"]],
+          [{"name": "h1", "cpus": 4, "memory": "8g", "labels": {"zone": "eu", "rack": "1", "disk": "ssd"}}])
     # Kept whole for the rolling-update issue.
     assert web["deploy"]["update_config"] == {"parallelism": 2, "delay": "10s", "failure_action": "rollback",
                                               "monitor": "30s", "max_failure_ratio": 0.25, "order": "start-first"}
@@ -223,7 +227,7 @@ def test_deploy_in_full_and_x_flotilla(tmp_path):
                                                 "order": "stop-first"}
     assert web["deploy"]["restart_policy"] == {"condition": "on-failure", "delay": "5s", "max_attempts": 3,
                                                "window": "2m0s"}
-    assert (web["platform"], web["hosts"], web["mode"]) == ("linux/arm64", ["docker_hosts"], "replicated")
+    assert (web["platform"], web["hosts"], web["mode"]) == ("linux/amd64", ["docker_hosts"], "replicated")
     cache = service(stack, "cache")
     assert (cache["mode"], cache["hosts"], cache["containers"]) == ("global", ["caches"], [])
     assert cache["placement"] == {"name": "cache", "project": "full", "replicas": 1, "strategy": "spread",
