@@ -35,6 +35,9 @@ def placement_spec(stack: str, name: str, definition: dict, volumes: dict, defau
         spec["cpus"] = float(reservations["cpus"])
     if reservations.get("memory") not in (None, 0, "0"):
         spec["memory"] = parse_bytes(reservations["memory"], f"services.{name}.deploy.resources.reservations.memory")
+    if reservations.get("devices"):
+        raise StackError(f"services.{name}.deploy.resources.reservations.devices", "device requests are not "
+                         "supported yet; reserve a count with generic_resources (discrete_resource_spec) instead")
     generic = _generic_resources(name, reservations.get("generic_resources") or [])
     if generic:
         spec["resources"] = generic

@@ -52,12 +52,23 @@ def fixed_host_ports(ports) -> list[str]:
     return fixed
 
 
-def container_mounts(service: str, definition: dict, volumes: dict) -> list[dict]:
+# Mount settings the containers module cannot apply (yet): a warning, never a silent drop. Compose's own
+# default, bind.create_host_path, is left to the deploy, which creates the bind sources it needs.
+_UNAPPLIED = {"volume": ("nocopy", "subpath"), "bind": ("propagation", "selinux", "recursive"),
+              "tmpfs": ()}
+
+
+def container_mounts(service: str, definition: dict, volumes: dict, warnings: list) -> list[dict]:
     """The mounts option: named and anonymous volumes, binds, tmpfs (``volumes`` and ``tmpfs`` keys)."""
     mounts = []
     for index, volume in enumerate(definition.get("volumes") or []):
         field = f"services.{service}.volumes[{index}]"
         kind = volume.get("type") or "volume"
+        for key in _UNAPPLIED.get(kind, ()):
+            if (volume.get(kind) or {}).get(key):
+                warnings.append(f"{field}.{kind}.{key}: ignored (the containers module has no such mount option yet)")
+        if volume.get("consistency"):
+            warnings.append(f"{field}.consistency: ignored (a Docker Desktop setting)")
         mount = {"type": kind, "target": volume.get("target")}
         if volume.get("read_only"):
             mount["read_only"] = True

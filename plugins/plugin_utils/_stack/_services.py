@@ -43,7 +43,7 @@ def map_service(stack: str, name: str, definition: dict, project: dict, files_di
     if definition.get("ports"):
         options["ports"] = container_ports(name, definition["ports"])
     files = service_files(stack, name, definition, project, files_dir)
-    mounts = container_mounts(name, definition, project.get("volumes") or {}) + file_mounts(files)
+    mounts = container_mounts(name, definition, project.get("volumes") or {}, warnings) + file_mounts(files)
     if mounts:
         options["mounts"] = mounts
     pending = {}

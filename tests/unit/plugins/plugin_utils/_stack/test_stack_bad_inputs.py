@@ -90,6 +90,10 @@ CASES = [
      "          generic_resources: [{named_resource_spec: {kind: gpu, value: gpu-0}}]\n",
      "stack_file: {file}: validating {file}: services.web.deploy.resources.reservations.generic_resources.0 "
      "additional properties 'named_resource_spec' not allowed"),
+    ("services:\n  web:\n    image: x\n    deploy:\n      resources:\n        reservations:\n"
+     "          devices: [{capabilities: [gpu], count: 1}]\n",
+     "services.web.deploy.resources.reservations.devices: device requests are not supported yet; reserve a count "
+     "with generic_resources (discrete_resource_spec) instead"),
     ("services:\n  web: {image: x, deploy: {mode: replicated-job}}\n",
      "services.web.deploy.mode: 'replicated-job' is not supported (use replicated or global)"),
     ("services:\n  web: {image: x, tmpfs: ['/run:uid=1000']}\n",

@@ -178,6 +178,10 @@ def test_volumes_named_bind_anonymous_tmpfs_read_only(tmp_path):
                 target: /etc/timezone
                 read_only: true
               - shared:/shared
+              - type: volume
+                source: data
+                target: /copy
+                volume: {nocopy: true}
         volumes:
           data: {}
           logs: {driver: local, driver_opts: {type: tmpfs, device: tmpfs}, labels: {tier: logs}}
@@ -192,7 +196,10 @@ def test_volumes_named_bind_anonymous_tmpfs_read_only(tmp_path):
         {"type": "volume", "target": "/logs", "read_only": True, "source": "vols_logs"},
         {"type": "bind", "target": "/etc/timezone", "read_only": True, "source": "/etc/timezone"},
         {"type": "volume", "target": "/shared", "source": "vols_shared"},
+        {"type": "volume", "target": "/copy", "source": "vols_data"},
     ]
+    assert stack["warnings"] == [
+        "services.app.volumes[7].volume.nocopy: ignored (the containers module has no such mount option yet)"]
     # Only local volumes pin a replica; a network volume (another driver) does not.
     assert app["placement"]["volumes"] == ["vols_data", "vols_logs"]
     assert stack["volumes"] == {
