@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._loader impo
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._model import load_stack  # noqa: E402
 
 BIN = Path(sys.executable).parent
+_TASK_TIME_RE = re.compile(r"^(\S.*?) -{3,} (\d+\.\d+)s$", re.MULTILINE)
 HOSTS = ("h1", "h2", "h3")
 ZONES = ("eu", "us")
 
@@ -110,12 +112,13 @@ def main() -> int:
     collections = Path(tempfile.mkdtemp(prefix="cp-bench-collections-"))
     (collections / "ansible_collections" / "flotilla").mkdir(parents=True)
     (collections / "ansible_collections" / "flotilla" / "fleet").symlink_to(ROOT, target_is_directory=True)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="0",
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1",
+               ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks",
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     playbook = [str(BIN / "ansible-playbook"), "-i", str(inventory)]
     compose_bin = list(compose_command())
 
-    compose_times, empty_times, plan_times, inproc_times = [], [], [], []
+    compose_times, empty_times, plan_times, inproc_times, tasks = [], [], [], [], {}
     replicas = placed = 0
     for _run in range(args.runs):
         seconds, done = timed(compose_bin + ["-f", str(compose), "config", "--format", "yaml"], env, work)
@@ -130,6 +133,8 @@ def main() -> int:
             print(done.stdout[-4000:], done.stderr[-2000:], file=sys.stderr)
             return 1
         plan_times.append(seconds)
+        for found in _TASK_TIME_RE.finditer(done.stdout):
+            tasks.setdefault(found.group(1).strip(), []).append(float(found.group(2)))
         start = time.perf_counter()
         stack = load_stack([compose])
         hosts = [{"name": name, "cpus": 2, "memory": 8 * 1024 ** 3, "labels": {"zone": ZONES[order % 2]}}
@@ -145,6 +150,8 @@ def main() -> int:
     print(f"  baseline: docker-compose config        {summary(compose_times)}")
     print(f"  baseline: empty ansible-playbook run   {summary(empty_times)}")
     print(f"  in-process load + map + place          {summary(inproc_times)}")
+    for name, values in tasks.items():
+        print(f"    task {name[:60]:<60} {summary(values)}")
     return 0
 
 
