@@ -199,3 +199,20 @@ def test_scheduler_errors_name_the_service_and_its_x_flotilla_key(tmp_path, x_fl
     with pytest.raises(PlacementError) as error:
         plan_of(stack, hosts())
     assert placement_error("flotilla.fleet.placement: " + str(error.value), stack) == message
+
+
+def test_a_re_plan_of_a_deployed_stack_moves_nothing(tmp_path):
+    stack = load(tmp_path, SHOP)
+    views = hosts()
+    running = {"h3": ["web-1"], "h1": ["web-2"], "h2": ["web-3"]}  # not where a fresh plan would put them
+    request = placement_request(stack, views, {}, matches)
+    host_dicts = [{"name": view.name, "cpus": view.cpus / 1000, "memory": view.memory, "labels": view.labels,
+                   "containers": [{"name": f"shop-{item}", "service": item.split("-")[0], "project": "shop",
+                                   "replica": int(item.split("-")[1]), "state": "running"}
+                                  for item in running[view.name]]}
+                  for view in views]
+    plan = build_plan(stack, place(request, host_dicts, {"project": "shop"}), views)
+    assert {name: [item["name"] for item in host["replicas"] if item["service"] == "web"]
+            for name, host in plan["hosts"].items()} == {
+        "h1": ["shop-web-2"], "h2": ["shop-web-3"], "h3": ["shop-web-1"]}
+    assert [move["action"] for move in plan["moves"]] == ["start"]  # only db, which did not run yet
