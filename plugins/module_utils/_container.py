@@ -13,13 +13,13 @@ import re
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import (
     CONTAINER_OPTIONS, SPEC_HASH_LABEL, UPDATABLE_OPTIONS, ContainerContext)
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import SPECIAL_NETWORKS
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_networks import SPECIAL_NETWORKS
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_recreate import (
     as_created, carried_volumes, parked_name, proven, start_first_blocker)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_steps import ContainerSteps, RecreateContended
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import OptionTable
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import (
-    ImageCache, health_of, published_ports, state_of)
+from ansible_collections.flotilla.fleet.plugins.module_utils._image import ImageCache
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import health_of, published_of, state_of
 
 __all__ = ["CONTROL_SPEC", "ContainerConverger", "ContainerRequest", "ImageCache", "Plan", "container_argument_spec"]
 
@@ -333,7 +333,7 @@ class ContainerConverger(ContainerSteps):
                 "health": health_of(container),
                 "networks": {name: {"ip": (endpoint or {}).get("IPAddress") or None}
                              for name, endpoint in networks.items()},
-                "ports": published_ports(container),
+                "published": published_of(container),
             })
         return result
 

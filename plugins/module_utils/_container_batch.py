@@ -18,7 +18,7 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._container import (
     ContainerConverger, ContainerRequest, container_argument_spec)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import CONTAINER_OPTIONS, ContainerContext
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_recreate import parked_name
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import health_of, state_of
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import health_of, state_of
 from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import (
     LEGACY_PROJECT_LABEL, SPEC_HASH_LABEL, STACK_LABEL, stack_of)
 from ansible_collections.flotilla.fleet.plugins.module_utils._image import ImageCache

@@ -14,14 +14,6 @@ import re
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
 from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import format_size
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import parse_size
-# Re-exported: the container converger (_container.py) still imports these three from here; they live
-# in _container_networks now. Drop them once it imports from there.
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_networks import (  # noqa: F401
-    SPECIAL_NETWORKS, endpoint_matches, network_mode)
-
-__all__ = ["MOUNT_SUBOPTIONS", "normalize_mounts", "read_mounts", "write_mounts", "show_mounts",
-           "SPECIAL_NETWORKS", "endpoint_matches", "network_mode"]
-
 MOUNT_SUBOPTIONS = {
     "type": {"type": "str", "choices": ["volume", "bind", "tmpfs"], "default": "volume"},
     "source": {"type": "str"},

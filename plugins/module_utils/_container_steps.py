@@ -12,13 +12,14 @@ import ipaddress
 import time
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_mounts import (
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_networks import (
     SPECIAL_NETWORKS, endpoint_matches, network_mode)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_options import (
     CONTAINER_OPTIONS, SPEC_HASH_LABEL)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_recreate import (
     anonymous_volumes, carried_in, first_labels, parked_name, successor_labels, with_carried)
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import state_of, wait_healthy
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_health import wait_healthy
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import state_of
 
 KIND = "container"
 _PARKED_POLL_SECONDS = 0.5

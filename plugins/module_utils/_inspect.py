@@ -79,9 +79,11 @@ def swarm_state(swarm_info):
 
 def published_of(container):
     """Where a container's ports are published on the host, from a list entry (``Ports``) or an inspect
-    result (``NetworkSettings.Ports``): ``[{container_port, protocol, host_ip, host_port}]``, sorted.
+    result: ``[{container_port, protocol, host_ip, host_port}]``, sorted.
 
-    Ports exposed but not published are left out; a port published on IPv4 and IPv6 appears once per address.
+    An inspect result gives the live bindings while the container runs, else the ones it asks for
+    (``host_port`` None where the engine picks one at start). Ports exposed but not published are left out;
+    a port published on IPv4 and IPv6 appears once per address.
     """
     found = set()
     if "Ports" in container:
@@ -91,14 +93,17 @@ def published_of(container):
                            int(port["PublicPort"])))
     else:
         bindings = ((container.get("NetworkSettings") or {}).get("Ports")) or {}
+        requested = not any(bindings.values())
+        if requested:
+            bindings = ((container.get("HostConfig") or {}).get("PortBindings")) or {}
         for key, published in bindings.items():
             number, _slash, protocol = key.partition("/")
             for binding in published or []:
-                if binding.get("HostPort"):
-                    found.add((int(number), protocol or "tcp", binding.get("HostIp") or "0.0.0.0",
-                               int(binding["HostPort"])))
+                host_port = int(binding["HostPort"]) if binding.get("HostPort") else None
+                if host_port or requested:
+                    found.add((int(number), protocol or "tcp", binding.get("HostIp") or "0.0.0.0", host_port))
     return [{"container_port": port, "protocol": protocol, "host_ip": host_ip, "host_port": host_port}
-            for port, protocol, host_ip, host_port in sorted(found)]
+            for port, protocol, host_ip, host_port in sorted(found, key=lambda item: item[:3] + (item[3] or 0,))]
 
 
 def endpoint_of(container, network_name):

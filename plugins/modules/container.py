@@ -139,11 +139,11 @@ container:
       type: dict
       returned: when the container exists
       sample: {"backend": {"ip": "172.20.0.2"}}
-    ports:
+    published:
       description:
-        - Per container port, the host address and port it is published on, read from the inspect result (the
-          live bindings while it runs, else the requested ones). V(null) host values when it is not published
-          (or the engine picks the host port at start).
+        - Per published container port, the host address and port it is published on, read from the inspect
+          result (the live bindings while it runs, else the requested ones; V(null) host_port when the engine
+          picks it at start). The same shape as the C(published) entries of M(flotilla.fleet.host_info).
       type: list
       elements: dict
       returned: when the container exists

@@ -68,9 +68,3 @@ def test_mounts_are_shown_in_the_users_units():
     assert show_mounts(mounts) == [mount("/data", source="data"),
                                    mount("/t", "tmpfs", tmpfs_size="16m", tmpfs_mode="1770")]
     assert mounts[1]["tmpfs_size"] == 16 * 1024 ** 2  # showing leaves the canonical value alone
-
-
-def test_network_names_are_still_importable_from_here_for_the_converger():
-    from ansible_collections.flotilla.fleet.plugins.module_utils import _container_mounts, _container_networks
-    for name in ("SPECIAL_NETWORKS", "endpoint_matches", "network_mode"):
-        assert getattr(_container_mounts, name) is getattr(_container_networks, name)

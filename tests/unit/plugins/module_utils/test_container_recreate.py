@@ -10,7 +10,7 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._client import Flee
 from ansible_collections.flotilla.fleet.plugins.module_utils._container import ContainerRequest
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_recreate import (
     PREVIOUS_SPEC_INLINE_BYTES, decode_spec, encode_spec, previous_spec, restore_params)
-from ansible_collections.flotilla.fleet.plugins.module_utils._container_runtime import published_ports
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import published_of
 from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import PREVIOUS_SPEC_LABEL, REVISION_LABEL
 
 from test_container import IMAGE, IMAGE_ID, WRITES, FakeEngineApi, assert_no_writes, converge, existing, params
@@ -310,11 +310,12 @@ def test_results_report_published_ports_from_the_inspect():
     container = {"NetworkSettings": {"Ports": {"8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18481"}],
                                                "8002/tcp": None}},
                  "HostConfig": {"PortBindings": {"8000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18481"}]}}}
-    assert published_ports(container) == [
-        {"container_port": 8000, "protocol": "tcp", "host_ip": "127.0.0.1", "host_port": 18481},
-        {"container_port": 8002, "protocol": "tcp", "host_ip": None, "host_port": None}]
+    # exposed but not published (8002) is not a published port
+    assert published_of(container) == [
+        {"container_port": 8000, "protocol": "tcp", "host_ip": "127.0.0.1", "host_port": 18481}]
     stopped = {"NetworkSettings": {"Ports": {}}, "HostConfig": {"PortBindings": {"53/udp": [{"HostPort": ""}]}}}
-    assert published_ports(stopped) == [{"container_port": 53, "protocol": "udp", "host_ip": None, "host_port": None}]
+    assert published_of(stopped) == [{"container_port": 53, "protocol": "udp", "host_ip": "0.0.0.0",
+                                      "host_port": None}]
 
 
 def test_the_previous_spec_spells_back_into_the_options_that_recreate_it():

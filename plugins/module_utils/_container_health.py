@@ -1,22 +1,13 @@
 # Copyright (c) Flotilla developers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""How a container is doing: run state and health, and the wait for it to become healthy.
-
-Works on both shapes the engine returns: an inspect result (State is a dict) and a list entry
-(State is a string, health only in Status).
-"""
+"""The wait for a container to become healthy, and the words for why it did not."""
 
 from __future__ import annotations
 
 import time
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
-from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import (  # noqa: F401 - re-exported
-    has_healthcheck, health_of, state_of)
-from ansible_collections.flotilla.fleet.plugins.module_utils._image import ImageCache  # noqa: F401 - moved
-
-# ImageCache moved to the image layer (one pull path); kept importable from here for the converger.
-__all__ = ["ImageCache", "has_healthcheck", "health_of", "state_of", "wait_healthy"]
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import has_healthcheck, health_of, state_of
 
 
 def wait_healthy(engine, name, container, timeout, inspect):
@@ -47,19 +38,3 @@ def _last_check(container):
     log = logs[-1]
     return "last check: exit %s: %s" % (log.get("ExitCode"), (log.get("Output") or "").strip()[:200] or "no output")
 
-
-def published_ports(container):
-    """Per container port, the host address and port it is published on, from the inspect result: the
-    live bindings while it runs, else what it asks for (host_port None: the engine picks one at start)."""
-    ports = ((container.get("NetworkSettings") or {}).get("Ports")) or {}
-    if not ports:
-        ports = ((container.get("HostConfig") or {}).get("PortBindings")) or {}
-    result = []
-    for key, bindings in sorted(ports.items()):
-        number, protocol = key.split("/", 1) if "/" in key else (key, "tcp")
-        for binding in bindings or [None]:
-            binding = binding or {}
-            result.append({"container_port": int(number), "protocol": protocol or "tcp",
-                           "host_ip": binding.get("HostIp") or None,
-                           "host_port": int(binding["HostPort"]) if binding.get("HostPort") else None})
-    return result
