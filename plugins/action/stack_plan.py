@@ -15,29 +15,19 @@ from ansible.plugins.action import ActionBase
 from ansible.template import trust_as_template
 from ansible.utils.display import Display
 
+from ansible_collections.flotilla.fleet.plugins.module_utils._stack_spec import STACK_PLAN_RULES, STACK_PLAN_SPEC
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._constraints import parse_constraint
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._errors import PlacementError
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._hostvars import (
     INFO, INVENTORY_VARS, ZONE_VAR, host_from_vars)
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._errors import StackError
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._model import load_stack
-from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._mounts import FILES_DIR
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._plan import (
     HostView, build_plan, placement_error, placement_request)
 
 display = Display()
 PLACEMENT = "flotilla.fleet.placement"
-ARGUMENT_SPEC = {
-    "stack_file": {"type": "list", "elements": "path"},
-    "stack_definition": {"type": "dict"},
-    "stack_env": {"type": "dict", "default": {}, "no_log": True},
-    "stack_profiles": {"type": "list", "elements": "str", "default": []},
-    "stack_name": {"type": "str"},
-    "stack_project_dir": {"type": "path"},
-    "stack_hosts": {"type": "list", "elements": "str", "default": ["docker_hosts"]},
-    "stack_files_dir": {"type": "str", "default": FILES_DIR},
-    "fail_on_unplaced": {"type": "bool", "default": True},
-}
+ARGUMENT_SPEC = STACK_PLAN_SPEC
 # The hostvars the placement lookup reads; only these are templated (a whole hostvars copy could fail).
 _PLACEMENT_VARS = (INFO, ZONE_VAR, *INVENTORY_VARS.values())
 # Another host's variables are lazy: they are read inside a template, as the lookup itself would read them.
@@ -53,8 +43,7 @@ class ActionModule(ActionBase):
         task_vars = task_vars or {}
         _valid, args = self.validate_argument_spec(
             argument_spec=ARGUMENT_SPEC,
-            mutually_exclusive=[("stack_file", "stack_definition")],
-            required_one_of=[("stack_file", "stack_definition")])
+            **STACK_PLAN_RULES)
         try:
             plan = self._plan(args, task_vars)
         except (StackError, PlacementError) as error:

@@ -165,24 +165,15 @@ stack_plan:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.flotilla.fleet.plugins.module_utils._stack_spec import STACK_PLAN_RULES, STACK_PLAN_SPEC
+
 
 def main():
     # The work is done by the action plugin of the same name on the controller; this file documents it.
     module = AnsibleModule(
-        argument_spec={
-            "stack_file": {"type": "list", "elements": "path"},
-            "stack_definition": {"type": "dict"},
-            "stack_env": {"type": "dict", "default": {}, "no_log": True},
-            "stack_profiles": {"type": "list", "elements": "str", "default": []},
-            "stack_name": {"type": "str"},
-            "stack_project_dir": {"type": "path"},
-            "stack_hosts": {"type": "list", "elements": "str", "default": ["docker_hosts"]},
-            "stack_files_dir": {"type": "str", "default": "/var/lib/flotilla/stacks"},
-            "fail_on_unplaced": {"type": "bool", "default": True},
-        },
-        mutually_exclusive=[("stack_file", "stack_definition")],
-        required_one_of=[("stack_file", "stack_definition")],
+        argument_spec=STACK_PLAN_SPEC,
         supports_check_mode=True,
+        **STACK_PLAN_RULES
     )
     module.fail_json(msg="flotilla.fleet.stack_plan runs on the controller as an action plugin")
 

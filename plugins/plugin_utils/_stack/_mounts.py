@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import posixpath
 
+from ansible_collections.flotilla.fleet.plugins.module_utils._stack_spec import STACK_FILES_DIR
+
 from ._errors import StackError
 from ._units import parse_bytes
 
-FILES_DIR = "/var/lib/flotilla/stacks"
+FILES_DIR = STACK_FILES_DIR
 
 
 def container_ports(service: str, ports) -> list[str]:
