@@ -28,7 +28,8 @@ class RouteError(ValueError):
 
 
 def _where(route, index):
-    if isinstance(route, dict) and isinstance(route.get("stack"), str) and isinstance(route.get("service"), str):
+    if isinstance(route, dict) and all(isinstance(route.get(field), str) and NAME.match(route[field])
+                                       for field in ("stack", "service")):
         return "stack %s, service %s" % (route["stack"], route["service"])
     return "routes[%d]" % index
 
