@@ -31,6 +31,8 @@ defaults
     mode http
     log global
     option dontlognull
+    # log only errors and abnormal sessions: a line per request costs the engine's log driver more than HAProxy
+    option dontlog-normal
     option redispatch 1
     retries 2
     timeout connect 2s
