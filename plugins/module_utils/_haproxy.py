@@ -53,8 +53,8 @@ def status_lines(backends):
         if not backend["servers"]:
             lines.append("%s: no replica (backend %s)" % (route, backend["status"]))
         for server in backend["servers"]:
-            lines.append("%s: %s %s %s (%s)" % (route, server["name"], server["address"], server["status"],
-                                                 server["check_status"] or "no check"))
+            check = server["check_status"] or "no check"
+            lines.append("%s: %s %s %s (%s)" % (route, server["name"], server["address"], server["status"], check))
     return lines
 
 

@@ -14,7 +14,7 @@ description:
   - Otherwise the new config is written beside the live one and checked with C(haproxy -c) inside the
     container. A config HAProxy refuses never replaces the working one; the task fails and names the route
     (stack, service, port) of every line HAProxy refused.
-  - An accepted config is renamed over the live file and the HAProxy master is sent C(SIGUSR2): it re-executes
+  - An accepted config is renamed over the live file and the HAProxy master is sent C(SIGUSR2); it re-executes
     itself with the new config, the new worker takes the listening sockets over from the old one (the stats
     socket has C(expose-fd listeners)) and the old worker finishes its connections, so no connection is
     refused or cut. The container is never recreated. The task returns once the new worker runs.

@@ -27,6 +27,7 @@ attributes:
     description: Reads only; runs the same in check mode.
   diff_mode:
     support: none
+    description: Changes nothing, so there is nothing to show.
   idempotent:
     support: full
     description: Never changes anything.
@@ -103,7 +104,7 @@ backends:
         - {name: shop-web-1, address: "172.18.0.5:8000", status: UP, check_status: L7OK, check_code: "200",
            last_change_seconds: 42, sessions_total: 118}
 summary:
-  description: One line per server, C(stack/service port N: name address status (last check)), for a person.
+  description: One line per server (route, server name, address, status and last check), for a person.
   returned: always
   type: list
   elements: str

@@ -128,7 +128,7 @@ def measure(port, count, concurrency):
 
     def worker(share):
         failed = 0
-        for _ in range(share):
+        for _request in range(share):
             try:
                 request(port)
             except (OSError, http.client.HTTPException, RuntimeError):

@@ -120,7 +120,7 @@ def render_config(routes):
     for port in sorted({route["port"] for route in routes}):
         lines.extend(_frontend(port, [route for route in routes if route["port"] == port]))
     rendered = set()
-    for route in sorted(routes, key=lambda item: backend_name(item)):
+    for route in sorted(routes, key=backend_name):
         name = backend_name(route)
         if name not in rendered:  # routes of one service on one port (several hosts) share the backend
             rendered.add(name)

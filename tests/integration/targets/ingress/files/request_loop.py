@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """A bounded HTTP client loop for the ingress tests: one new connection per request, every failure counted.
 
-    request_loop.py URL [--count N] [--host H] [--pause S] [--until FILE --after N] [--seconds S]
+    python3 request_loop.py URL [--count N] [--host H] [--pause S] [--until FILE --after N] [--seconds S]
 
 Without --until it makes --count requests. With --until it runs until FILE exists, then --after more
 requests, and at least --count in all. --seconds bounds the whole run. Prints one JSON line:
@@ -22,8 +21,8 @@ def request(url, host):
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
     try:
-        connection.request("GET", parts.path or "/", headers={"Host": host or parts.netloc,
-                                                               "Connection": "close"})
+        headers = {"Host": host or parts.netloc, "Connection": "close"}
+        connection.request("GET", parts.path or "/", headers=headers)
         response = connection.getresponse()
         body = response.read().decode("utf-8", "replace").strip()
         if response.status != 200:
