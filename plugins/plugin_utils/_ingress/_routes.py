@@ -16,7 +16,8 @@ import re
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 HOSTNAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
-ADDRESS = re.compile(r"^[A-Za-z0-9_.:-]+$")
+# IPv4 or a host name: "host:port" with an IPv6 address would need brackets HAProxy lines do not use here.
+ADDRESS = re.compile(r"^[A-Za-z0-9_.-]+$")
 ROUTE_FIELDS = ("stack", "service", "port", "host", "path", "health", "backend_options", "upstreams")
 UPSTREAM_FIELDS = ("name", "address", "port")
 # Fields that define a backend: routes of one service on one port (several hosts or paths) share it.
@@ -66,7 +67,8 @@ def _upstream(value, where, index, port):
         raise RouteError("%s: %s.name: %r is not a replica name (letters, digits, _ . -)" % (where, field, name))
     address = value.get("address")
     if not isinstance(address, str) or not ADDRESS.match(address):
-        raise RouteError("%s: %s.address: %r is not an address of replica %s" % (where, field, address, name))
+        raise RouteError("%s: %s.address: %r is not an IPv4 address or host name of replica %s"
+                         % (where, field, address, name))
     if value.get("port") is None:
         raise RouteError("%s: %s.port: replica %s has no port for ingress port %d (the service does not "
                          "publish or expose the port the route sends traffic to)" % (where, field, name, port))
