@@ -97,9 +97,9 @@ def section_at(config, line_number):
 
 def _alert_text(line):
     text = line.split("[ALERT]", 1)[1]
-    parsing = re.search(r"parsing \[[^\]]*\]\s*:\s*(.*)$", text)
-    if parsing:
-        return parsing.group(1).strip()
+    located = re.search(r"\[[^\]]*:\d+\]\s*:\s*(.*)$", text)  # "parsing [file:12] : why" or "[file:12] : why"
+    if located:
+        return located.group(1).strip()
     return re.sub(r"^\s*\(\d+\)\s*:\s*(config\s*:\s*)?", "", text).strip()
 
 

@@ -225,6 +225,14 @@ def test_a_refusal_outside_any_route_is_named_by_its_section_or_haproxys_words()
     assert describe_check_failure("[ALERT]    (9) : config : no listener\n", config, {}) == "no listener"
 
 
+def test_a_server_haproxy_cannot_resolve_is_named_by_its_route():
+    output = ("[ALERT]    (1) : config : [/x.cfg:6] : 'server shop.web.80/shop-web-1' : could not resolve address "
+              "'web.local'.\n[ALERT]    (1) : config : Failed to initialize server(s) addr.\n")
+    assert describe_check_failure(output, CONFIG, BACKENDS) == (
+        "route stack shop, service web, port 80 (line 6): 'server shop.web.80/shop-web-1' : could not resolve "
+        "address 'web.local'.")
+
+
 def test_status_lines_name_a_backend_without_replicas():
     assert status_lines([{"stack": "a", "service": "b", "port": 1, "status": "DOWN", "servers": []}]) == [
         "a/b port 1: no replica (backend DOWN)"]
