@@ -6,7 +6,7 @@ Each image is tagged with a content key (sha256 of its recipe); a rerun whose ke
 tagged does nothing. The rootfs tarball is cached under ``.cache/images/<key>.tar`` so an engine
 that lost its images re-imports it without running debootstrap again.
 
-Usage (as root, with the venv python):  build.py [base|node|all] [--print-name]
+Usage (as root, with the venv python):  build.py [base|node|haproxy|all] [--print-name]
 Prints the key-tagged image names on stdout (progress goes to stderr).
 """
 
@@ -46,6 +46,28 @@ NODE_PACKAGES = BASE_PACKAGES + [
 NODE_WHEELS = ["docker", "requests", "urllib3", "charset-normalizer", "idna", "certifi"]
 
 PATH_ENV = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# The ingress image: HAProxy in master-worker mode. The master socket (-S) answers `show proc` and
+# `reload`; the stats socket's `expose-fd listeners` lets a reloaded worker take over the listening
+# sockets of the old one, so no connection is refused during a reload. The role flotilla.fleet.ingress
+# replaces the bootstrap config below on its first run (it only has to start and listen).
+HAPROXY_CONFIG_DIR = "/usr/local/etc/haproxy"
+HAPROXY_BOOTSTRAP_CONFIG = """\
+global
+    log stdout format raw local0
+    stats socket /run/haproxy-admin.sock mode 600 level admin expose-fd listeners
+    hard-stop-after 30s
+
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 30s
+    timeout server 30s
+
+frontend flotilla-ready
+    bind 127.0.0.1:8404
+    http-request return status 200 content-type text/plain string ready
+"""
+
 # Exits at once on SIGTERM, so `docker stop` does not wait for the 10 s kill timeout.
 IDLE_CMD = 'CMD ["/bin/sh", "-c", "trap \'exit 0\' TERM; sleep infinity & wait"]'
 
@@ -55,6 +77,17 @@ RECIPES = {
         "packages": BASE_PACKAGES,
         "wheels": [],
         "changes": [f"ENV {PATH_ENV}", "ENV LANG=C.UTF-8", IDLE_CMD],
+    },
+    "haproxy": {
+        "repository": "flotilla/haproxy",
+        "packages": BASE_PACKAGES + ["haproxy", "socat"],
+        "wheels": [],
+        "files": {f"{HAPROXY_CONFIG_DIR}/haproxy.cfg": HAPROXY_BOOTSTRAP_CONFIG},
+        "changes": [
+            f"ENV {PATH_ENV}", "ENV LANG=C.UTF-8",
+            f'CMD ["haproxy", "-W", "-db", "-S", "/run/haproxy-master.sock", '
+            f'"-f", "{HAPROXY_CONFIG_DIR}/haproxy.cfg"]',
+        ],
     },
     "node": {
         "repository": "flotilla-test/node",
@@ -109,6 +142,8 @@ def image_key(recipe, arch, wheels):
         "image_python": IMAGE_PYTHON if wheels else None,
         "changes": recipe["changes"],
     }
+    if recipe.get("files"):  # only recipes with files: the other keys stay as they were
+        material["files"] = recipe["files"]
     blob = json.dumps(material, sort_keys=True).encode()
     return hashlib.sha256(blob).hexdigest()
 
@@ -199,6 +234,7 @@ def build_rootfs_tar(recipe, arch, wheels, tar_path):
             if subprocess.run(install, env=env, check=False).returncode:
                 raise BuildError("pip install of the docker SDK inside the node rootfs failed")
             shutil.rmtree(wheel_dir)
+        write_files(root, recipe.get("files", {}))
         slim_rootfs(root)
         partial = work / "rootfs.tar"
         subprocess.run(["tar", "--numeric-owner", "--xattrs", "-C", str(root), "-cf",
@@ -207,6 +243,15 @@ def build_rootfs_tar(recipe, arch, wheels, tar_path):
     finally:
         remove_rootfs(root)
         shutil.rmtree(work, ignore_errors=True)
+
+
+def write_files(root, files):
+    """Files the recipe adds to the rootfs (absolute paths inside the image)."""
+    for path, content in files.items():
+        target = root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(content)
+        target.chmod(0o644)
 
 
 def slim_rootfs(root):
@@ -266,7 +311,8 @@ def ensure_image(client, name, arch):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
-    parser.add_argument("which", nargs="?", default="all", choices=["base", "node", "all"])
+    parser.add_argument("which", nargs="?", default="all", choices=["base", "node", "haproxy", "all"],
+                        help="all builds base and node (the test images); haproxy is the ingress image")
     parser.add_argument("--print-name", action="store_true",
                         help="only print the key-tagged image names; build nothing")
     return parser.parse_args(argv)
