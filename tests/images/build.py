@@ -312,7 +312,7 @@ def ensure_image(client, name, arch):
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("which", nargs="?", default="all", choices=["base", "node", "haproxy", "all"],
-                        help="all builds base and node (the test images); haproxy is the ingress image")
+                        help="all builds base, node and haproxy (the test images and the ingress image)")
     parser.add_argument("--print-name", action="store_true",
                         help="only print the key-tagged image names; build nothing")
     return parser.parse_args(argv)
@@ -320,7 +320,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    names = ["base", "node"] if args.which == "all" else [args.which]
+    names = ["base", "node", "haproxy"] if args.which == "all" else [args.which]
     arch = host_architecture()
     try:
         if args.print_name:

@@ -349,8 +349,8 @@ def test_a_healthy_batch_must_stay_healthy_while_it_is_watched(monkeypatch):
     healthy = {"state": "healthy", "healthcheck": {"test": ["CMD", "true"]}}
     output = run_module(api, [item("a", **healthy), item("b", **healthy), item("c", **healthy)], batch_size=2,
                         monitor=3)
-    assert [(r["action"], r["health"]) for r in output["containers"][:2]] == [("created", "healthy"),
-                                                                             ("failed", "unhealthy")]
+    assert [(r["action"], r["health"]) for r in output["containers"][:2]] == [
+        ("created", "healthy"), ("failed", "unhealthy")]
     assert output["containers"][1]["msg"] == ("Container b on unix:///var/run/docker.sock became unhealthy after it "
                                               "was created (state healthy was asked)")
     assert output["containers"][2]["action"] == "skipped"
