@@ -54,7 +54,7 @@ options:
   build_args:
     description:
       - Build arguments (C(ARG) in the Dockerfile). Values are strings; they are part of the hash.
-      - Not secret-safe: build arguments stay in the image's history. Do not pass secrets here.
+      - Build arguments stay in the image history, so they must never hold secrets.
     type: dict
   target:
     description:
