@@ -19,8 +19,8 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ship_argument_spec(),
-                                              required_together=SHIP_REQUIRED_TOGETHER)
+        args = self.validate_argument_spec(argument_spec=ship_argument_spec(),
+                                           required_together=SHIP_REQUIRED_TOGETHER)[1]
         try:
             outcome = self._ship(args)
         except FleetError as exc:

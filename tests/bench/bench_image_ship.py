@@ -173,7 +173,7 @@ def main():
                         sys.exit("image_ship changed %d of %d nodes" % (changed, len(nodes)))
                     sent_per_node.append(sent / len(nodes))
                 else:
-                    seconds, _ = run_threads(args.image, nodes)
+                    seconds = run_threads(args.image, nodes)[0]
                 if not present_everywhere(nodes, image_id):
                     sys.exit("%s: a node lacks %s afterwards" % (phase, image_id))
                 figures[phase].append(seconds)

@@ -7,7 +7,7 @@ from ansible_collections.flotilla.fleet.plugins.plugin_utils._cluster_plan impor
 HOSTS = ["n1", "n2", "n3"]
 
 
-def plan(hostvars=None, hosts=HOSTS, **kwargs):
+def plan(hostvars=None, hosts=tuple(HOSTS), **kwargs):
     variables = {name: {} for name in hosts}
     for name, extra in (hostvars or {}).items():
         variables[name].update(extra)
