@@ -121,6 +121,13 @@ def cluster_plan(hostvars, hosts, managers=(), workers=(), advertise_var=None, s
     member_managers = [name for name in members if nodes[name]["role"] == "manager"]
     running = [name for name in member_managers
                if nodes[name]["swarm_state"] == "active" and nodes[name]["swarm_role"] == "manager"]
+    in_a_swarm = [name for name in members if nodes[name]["swarm_state"] == "active"]
+    if in_a_swarm and not running:
+        # Initializing on another manager would split the hosts into two swarms.
+        raise ClusterPlanError("%s: %s already in a swarm, but none of the managers (%s) manages one; name a manager "
+                               "of that swarm as a manager here, or dissolve it first (cluster_state: absent)"
+                               % (group, ", ".join(in_a_swarm) + (" is" if len(in_a_swarm) == 1 else " are"),
+                                  ", ".join(member_managers)))
     return {
         "members": members,
         "leaving": leaving,

@@ -76,6 +76,9 @@ def test_when_the_first_host_leaves_the_next_manages():
      "cluster_group: every host has flotilla_cluster_member: false; to dissolve the swarm use cluster_state: absent"),
     ({"n1": {"flotilla_cluster_member": False}}, {"managers": ["n1"]},
      "cluster_group: every manager is leaving (flotilla_cluster_member: false); keep one or make another host a manager"),
+    ({"n2": {"st": swarm(role="worker")}, "n3": {"st": swarm(role="worker")}}, {"state_var": "st"},
+     "cluster_group: n2, n3 are already in a swarm, but none of the managers (n1) manages one; name a manager of "
+     "that swarm as a manager here, or dissolve it first (cluster_state: absent)"),
 ])
 def test_bad_inventory(hostvars, kwargs, message):
     with pytest.raises(ClusterPlanError) as caught:
