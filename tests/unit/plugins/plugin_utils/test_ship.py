@@ -159,3 +159,24 @@ def test_load_that_leaves_no_image_is_an_error():
         ship(source, target)
     assert str(caught.value) == ("Failed to load image dp/app:1 on tcp://target:2376: the engine does not have %s "
                                  "after loading 2 bytes" % IMAGE_ID)
+
+
+def test_action_names_the_source_option_before_any_engine_is_contacted():
+    from ansible_collections.flotilla.fleet.plugins.action.image_ship import ActionModule
+
+    action = SimpleNamespace(_task=SimpleNamespace(check_mode=False))
+    args = {"name": "dp/app:1", "source": {"docker_host": "bogus"}}
+    with pytest.raises(FleetError) as caught:
+        ActionModule._ship(action, args)
+    assert str(caught.value) == ("source.docker_host: 'bogus' is not a Docker endpoint (use unix://PATH, "
+                                 "tcp://HOST:PORT or ssh://USER@HOST)")
+
+
+def test_action_checks_the_name_first():
+    from ansible_collections.flotilla.fleet.plugins.action.image_ship import ActionModule
+
+    action = SimpleNamespace(_task=SimpleNamespace(check_mode=False))
+    with pytest.raises(FleetError) as caught:
+        ActionModule._ship(action, {"name": "Bad Name", "source": {"docker_host": "bogus"}})
+    assert str(caught.value) == ("name: 'Bad Name' is not an image reference such as repo/name:tag or "
+                                 "repo/name@sha256:<digest>")
