@@ -15,6 +15,7 @@ if [[ -z "${ANSIBLE_COLLECTIONS_PATH:-}" ]]; then # by hand: make this checkout 
     export ANSIBLE_COLLECTIONS_PATH="${OUT}/collections"
 fi
 REPO="${SHIP_LAB_REPO:-image-ship-lab/app}"
+mkdir -p "${OUT}/context"
 started=$(date +%s)
 cleanup() {
     SHIP_LAB_TAGS="$(docker image ls --format '{{.Repository}}:{{.Tag}}' "${REPO}" | paste -sd, -)"
