@@ -69,7 +69,9 @@ def lab_nodes():
 def node_client(node):
     tls = docker.tls.TLSConfig(client_cert=(node["flotilla_client_cert"], node["flotilla_client_key"]),
                                ca_cert=node["flotilla_ca_path"], verify=node["flotilla_ca_path"])
-    return docker.APIClient(base_url=node["flotilla_docker_host"], tls=tls, version="1.41", timeout=600)
+    api = docker.APIClient(base_url=node["flotilla_docker_host"], tls=tls, version="1.41", timeout=600)
+    api.trust_env = False  # REQUESTS_CA_BUNDLE must not replace the lab's CA
+    return api
 
 
 def remove_everywhere(nodes, image):
@@ -111,7 +113,8 @@ def run_lab_load(image):
 
 def run_playbook(playbook, nodes):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
-               ANSIBLE_CALLBACKS_ENABLED="", ANSIBLE_FORKS=str(len(nodes)))
+               ANSIBLE_FORKS=str(len(nodes)))
+    env.pop("ANSIBLE_CALLBACKS_ENABLED", None)  # stdout must be the json callback's alone
     seconds, out = timed([str(VENV_BIN / "ansible-playbook"), "-i", str(INVENTORY), str(playbook)], env=env)
     results = json.loads(out)["plays"][0]["tasks"][0]["hosts"]
     changed = sum(1 for result in results.values() if result.get("changed"))
