@@ -8,7 +8,8 @@
     lab.py molecule-env [--check]   write .env.yml, the node capabilities the Molecule scenarios read
 
 Run as root (or a docker-group user) with the project venv. Needs the image built by
-tests/images/build.py node. Writes .build/lab/inventory.yml and .build/lab/certs/.
+tests/images/build.py node. Writes .build/lab/inventory.yml, .build/lab/certs/ and inventories/lab/hosts.yml
+(the git-ignored part of the inventory directory inventories/lab).
 """
 
 import argparse
@@ -28,12 +29,13 @@ import docker.errors
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _certs  # noqa: E402 - sibling modules of this script
 import _nodes  # noqa: E402
-from _inventory import render_inventory  # noqa: E402
+from _inventory import render_inventory, render_lab_hosts  # noqa: E402
 from _nodes import LabError  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LAB_DIR = REPO_ROOT / ".build" / "lab"
 INVENTORY = LAB_DIR / "inventory.yml"
+LAB_HOSTS = REPO_ROOT / "inventories" / "lab" / "hosts.yml"  # with the committed rest of inventories/lab
 CERT_PATHS = _certs.CertPaths(LAB_DIR / "certs")
 LOCK_FILE = LAB_DIR / ".lock"
 LOCK_TIMEOUT = 600
@@ -127,10 +129,12 @@ def cmd_up(args):
     pairs = [(c.name, _nodes.node_ip(c)) for c in nodes]
     INVENTORY.parent.mkdir(parents=True, exist_ok=True)
     INVENTORY.write_text(render_inventory(pairs, CERT_PATHS, _nodes.TLS_PORT))
+    if LAB_HOSTS.parent.is_dir():
+        LAB_HOSTS.write_text(render_lab_hosts(pairs, _nodes.TLS_PORT))
     summary = {
         "nodes": {name: f"tcp://{ip}:{_nodes.TLS_PORT}" for name, ip in pairs},
         "kept": sorted(kept_names), "created": [c.name for c in created],
-        "inventory": str(INVENTORY), "certs": str(CERT_PATHS.dir),
+        "inventory": str(INVENTORY), "inventory_dir": str(LAB_HOSTS.parent), "certs": str(CERT_PATHS.dir),
         "storage_driver": args.storage_driver,
         "seconds": round(time.monotonic() - started, 1),
     }
@@ -241,6 +245,7 @@ def cmd_down(args):
     for network in client.networks.list(filters=label):
         network.remove()
     INVENTORY.unlink(missing_ok=True)
+    LAB_HOSTS.unlink(missing_ok=True)
     log(f"lab is down ({time.monotonic() - started:.1f} s)")
 
 
