@@ -188,10 +188,10 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.lookup import LookupBase
-from ansible.utils.unsafe_proxy import wrap_var
+from ansible.utils.unsafe_proxy import AnsibleUnsafeText
 
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._api import PlacementError, place_hosts
-from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._hostvars import host_from_vars
+from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._hostvars import HOST_VARIABLES, host_from_vars
 
 _OPTIONS = ("strategy", "resource_weights", "project", "seed", "rebalance", "max_moves")
 
@@ -210,10 +210,12 @@ class LookupModule(LookupBase):
             hosts = [host_from_vars(name, order, _vars_of(hostvars, name), name not in down)
                      for order, name in enumerate(names)]
             options = {name: self.get_option(name) for name in _OPTIONS}
-            placement = place_hosts(services, hosts, options)
+            # Strings from the inventory, the engine or the services are marked as the result is
+            # built: never templated, and nothing walks the finished result.
+            placement = place_hosts(services, hosts, options, unsafe=AnsibleUnsafeText)
         except PlacementError as error:
             raise AnsibleLookupError(f"flotilla.fleet.placement: {error}") from None
-        return [wrap_var(placement)]
+        return [placement]
 
     def _host_names(self, variables):
         """Expand groups into hosts, keeping the given order and dropping repeats."""
@@ -224,7 +226,7 @@ class LookupModule(LookupBase):
                 raise PlacementError("hosts", "not set, and there are no play hosts to default to")
         groups = variables.get("groups", {})
         hostvars = variables.get("hostvars", {})
-        names = []
+        names: dict[str, None] = {}  # ordered, and a repeat is found without a scan
         for position, pattern in enumerate(patterns):
             if pattern in groups:
                 members = groups[pattern]
@@ -232,8 +234,8 @@ class LookupModule(LookupBase):
                 members = [pattern]
             else:
                 raise PlacementError(f"hosts[{position}]", f"{pattern!r} is neither a host nor a group in the inventory")
-            names.extend(name for name in members if name not in names)
-        return names
+            names.update(dict.fromkeys(members))
+        return list(names)
 
     def _unreachable(self, variables):
         if not self.get_option("exclude_unreachable"):
@@ -246,5 +248,9 @@ class LookupModule(LookupBase):
 
 
 def _vars_of(hostvars, name):
+    """The variables the scheduler reads, each templated once: a host's variables are lazy, and
+    templating the ones it does not read (or one twice) is most of the cost on a large inventory."""
     found = hostvars[name] if name in hostvars else {}
-    return found if isinstance(found, Mapping) else {}
+    if not isinstance(found, Mapping):
+        return {}
+    return {key: found[key] for key in HOST_VARIABLES if key in found}
