@@ -36,7 +36,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from placement_ansible import Session, playbook_runs, write_inventory
+from placement_ansible import Session, peak_rss, playbook_runs, write_inventory
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / ".build" / "pytest-collections"
@@ -300,30 +300,21 @@ def run_case(case: str) -> None:
         before = _rss()
         out, wall, cpu = timed(place, services, hosts)
         print(f"  {label:<42} package  cpu {cpu:8.1f} s  (wall {wall:.1f})  placed {out['summary']['placed']:,}"
-              f"  peak RSS {_peak_rss() / GIB:.2f} GiB (input alone {before / GIB:.2f} GiB)")
+              f"  peak RSS {peak_rss() / GIB:.2f} GiB (input alone {before / GIB:.2f} GiB)")
         return
     with tempfile.TemporaryDirectory(prefix="bench-placement-") as workdir:
         session = Session(write_inventory(hosts, Path(workdir) / "inventory.json"))
         before = _rss()
         out, spent = session.lookup(services)
     print(f"  {label:<42} lookup   cpu {spent['plugin']:8.1f} s = placing {spent['placing']:.1f} + hostvars and the rest {spent['hostvars']:.1f}"
-          f"  placed {out['summary']['placed']:,}  (aim 60 s)")
+          f"  placed {out['summary']['placed']:,}  (aim 60 s)  peak RSS when it returns {spent['plugin_peak_rss'] / GIB:.2f} GiB")
     print(f"  {'':<42} + ansible-core finalising the result ({count_values(out):,} values): whole template call {spent['template']:8.1f} s"
-          f"  peak RSS {_peak_rss() / GIB:.2f} GiB (inventory and input {before / GIB:.2f} GiB; aim 2 GiB)")
+          f"  peak RSS {peak_rss() / GIB:.2f} GiB (inventory and input {before / GIB:.2f} GiB; aim 2 GiB)")
 
 
 def _rss() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _peak_rss() -> int:
-    """This process's peak RSS since it started (ru_maxrss would include the parent's, at exec)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def main() -> None:

@@ -38,6 +38,15 @@ def write_inventory(hosts: list, path: Path) -> Path:
     return path
 
 
+def peak_rss() -> int:
+    """This process's peak RSS since it started (ru_maxrss would include the parent's, at exec)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 class Session:
     """Ansible's inventory, variables and templar over one inventory file, in this process."""
 
@@ -70,6 +79,7 @@ class Session:
                 return run(plugin, *args, **kwargs)
             finally:
                 spent["plugin"] += time.process_time() - start
+                spent["plugin_peak_rss"] = peak_rss()
 
         def timed_place_hosts(*args, **kwargs):
             start = time.process_time()
@@ -89,7 +99,7 @@ class Session:
         finally:
             plugin_module.LookupModule.run, plugin_module.place_hosts = run, place_hosts
         return out, {"hostvars": spent["plugin"] - spent["placing"], "placing": spent["placing"],
-                     "plugin": spent["plugin"], "template": total}
+                     "plugin": spent["plugin"], "template": total, "plugin_peak_rss": spent["plugin_peak_rss"]}
 
 
 PLAYBOOK = """
