@@ -108,8 +108,16 @@ options:
     type: bool
     default: true
 notes:
-  - The scheduler itself is pure Python in C(plugins/plugin_utils/_placement) and runs on the
-    controller; 100,000 replicas over 5,000 hosts take a few seconds.
+  - "The scheduler is pure Python in C(plugins/plugin_utils/_placement) and runs on the controller,
+    in the process that templates the lookup. On one core (C(tests/bench/bench_placement.py)) the
+    lookup takes about 30 ms for 1,000 replicas over 50 hosts; about 3.5 s for 100,000 replicas of
+    1,000 services over 5,000 hosts (cpus, memory, constraints, zone spread), half of it placing and
+    half reading the hosts' variables, which Ansible computes host by host; about 30 s for 1,000,000
+    replicas over 10,000 hosts."
+  - "ansible-core then finalises the returned structure, about 19 values per replica at some
+    6 microseconds a value: about 0.1 s more for 1,000 replicas and 12 s more for 100,000. Storing
+    it with M(ansible.builtin.set_fact) in a playbook costs about as much again. Compute the
+    placement once (C(run_once)) and read the parts each host needs from the stored fact."
 seealso:
   - module: flotilla.fleet.host_info
 """
