@@ -272,8 +272,8 @@ def _collector_paused():
 
 
 def _vars_of(hostvars, name):
-    """The variables the scheduler reads, each templated once: a host's variables are lazy, and
-    templating the ones it does not read (or one twice) is most of the cost on a large inventory."""
+    """The variables the scheduler reads, each templated once: a host's variables are templated
+    on access, and on a large inventory every needless access is paid thousands of times."""
     found = hostvars[name] if name in hostvars else {}
     if not isinstance(found, Mapping):
         return {}
