@@ -66,8 +66,9 @@ def load(collections: Path) -> None:
 
 # -- instances ----------------------------------------------------------------------------------
 
-def cluster_instance(hosts: int, services: int, replicas: int, seed: int, requests: dict = REQUESTS) -> tuple[list, list]:
+def cluster_instance(hosts: int, services: int, replicas: int, seed: int, requests: dict | None = None) -> tuple[list, list]:
     """Heterogeneous hosts in five zones; services with cpus+memory, label constraints, zone spread."""
+    requests = requests or REQUESTS
     rng = random.Random(seed)
     host_list = [
         {"name": f"host{i:05d}", "cpus": rng.choice([8, 16, 32]), "memory": rng.choice([32, 64, 128]) * GIB,
