@@ -1,13 +1,23 @@
 #!/usr/bin/env python
 """Benchmark of the placement scheduler (a script, not a test): prints figures, asserts nothing.
 
-    .venv/bin/python tests/bench/bench_placement.py [--quick] [--no-pin]
+    .venv/bin/python tests/bench/bench_placement.py [--quick] [--no-pin] [--no-playbook] [--scale]
+        [--collections PATH]
 
 Every figure is printed next to a baseline measured in the same run: a naive scheduler that,
 for each replica, scans every host and takes the least allocated (spread) or the first that
 fits (first-fit, for packing). Speed runs are pinned to one core. Packing quality is hosts
 used / lower bound (max over resources of ceil(total demand / host capacity)) and, on small
 instances, hosts used / exact optimum from an integer program solved by PuLP (bench-only).
+
+Speed is measured for the package alone and through the lookup, the way users call it: a
+generated inventory (host_info facts per host, plus unrelated variables) read by Ansible's
+inventory and variable managers, and lookup('flotilla.fleet.placement', ...) templated by
+Ansible's templar in this process, split into reading hostvars, placing, and ansible-core
+finalising the returned structure; then whole ansible-playbook runs over a 5,000-host inventory,
+with and without the lookup task. --scale adds 1,000,000 replicas / 10,000 hosts through the
+lookup (CPU and peak memory, each case in its own process). --collections measures another
+checkout (a directory holding ansible_collections/flotilla/fleet), to compare before and after.
 """
 
 from __future__ import annotations
@@ -16,32 +26,49 @@ import argparse
 import math
 import os
 import random
+import re
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
 
+from placement_ansible import Session, peak_rss, playbook_runs, write_inventory
+
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS = ROOT / ".build" / "pytest-collections"
 LINK = COLLECTIONS / "ansible_collections" / "flotilla" / "fleet"
-if not LINK.exists():
-    LINK.parent.mkdir(parents=True, exist_ok=True)
-    LINK.symlink_to(ROOT, target_is_directory=True)
-sys.path.insert(0, str(COLLECTIONS))
-
-from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._api import place  # noqa: E402
 
 GIB = 1024**3
 MIB = 1024**2
 ZONES = ["eu-1", "eu-2", "eu-3", "us-1", "us-2"]
+REQUESTS = {"cpus": [0.1, 0.25, 0.5, 1], "memory": [128, 256, 512, 1024, 2048]}
+SMALL_REQUESTS = {"cpus": [0.05, 0.1, 0.125], "memory": [32, 64, 128]}  # 1M replicas on 10,000 hosts
+place = None  # the package's place(), from the checkout measured (see load())
+
+
+def load(collections: Path) -> None:
+    """Import the package through Ansible's collection loader, as the lookup plugin is."""
+    global place
+    if collections == COLLECTIONS and not LINK.exists():
+        LINK.parent.mkdir(parents=True, exist_ok=True)
+        LINK.symlink_to(ROOT, target_is_directory=True)
+    from ansible.plugins.loader import init_plugin_loader
+
+    init_plugin_loader([str(collections)])
+    from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._api import place as found
+
+    place = found
 
 
 # -- instances ----------------------------------------------------------------------------------
 
-def cluster_instance(hosts: int, services: int, replicas: int, seed: int) -> tuple[list, list]:
+def cluster_instance(hosts: int, services: int, replicas: int, seed: int, requests: dict | None = None) -> tuple[list, list]:
     """Heterogeneous hosts in five zones; services with cpus+memory, label constraints, zone spread."""
+    requests = requests or REQUESTS
     rng = random.Random(seed)
     host_list = [
         {"name": f"host{i:05d}", "cpus": rng.choice([8, 16, 32]), "memory": rng.choice([32, 64, 128]) * GIB,
@@ -49,10 +76,11 @@ def cluster_instance(hosts: int, services: int, replicas: int, seed: int) -> tup
                     "tier": rng.choice(["gold", "silver", "bronze"])}}
         for i in range(hosts)
     ]
-    constraint_choices = [[], [], ["disk == ssd"], ["tier in gold,silver"], ["disk != hdd", "tier != bronze"]]
+    constraint_choices = [[], [], ["disk == ssd"], ["tier in gold,silver"], ["disk != hdd", "tier != bronze"],
+                          ["zone regex (eu|us)-[12]"]]
     service_list = [
-        {"name": f"svc{s:04d}", "replicas": replicas, "cpus": rng.choice([0.1, 0.25, 0.5, 1]),
-         "memory": rng.choice([128, 256, 512, 1024, 2048]) * MIB,
+        {"name": f"svc{s:04d}", "replicas": replicas, "cpus": rng.choice(requests["cpus"]),
+         "memory": rng.choice(requests["memory"]) * MIB,
          "constraints": rng.choice(constraint_choices), "spread": [{"label": "zone", "max_skew": 1}]}
         for s in range(services)
     ]
@@ -119,6 +147,8 @@ def _naive_match(constraints: list, labels: dict) -> bool:
         if op == "==" and labels.get(label) != value or op == "!=" and labels.get(label) == value:
             return False
         if op == "in" and labels.get(label) not in value.split(","):
+            return False
+        if op == "regex" and not re.fullmatch(value, labels.get(label, "")):
             return False
     return True
 
@@ -206,20 +236,126 @@ def quality(instances: int, max_replicas: int, exact: bool, seed: int) -> None:
               f"median {statistics.median(versus_optimum):.3f} worst {max(versus_optimum):.3f}  (target worst <= 1.10)")
 
 
+def through_lookup(label: str, services: list, hosts: list, target: float, repeats: int, workdir: Path) -> None:
+    """The lookup templated by Ansible over a real inventory, beside the package alone."""
+    start = time.process_time()
+    session = Session(write_inventory(hosts, workdir / f"inventory-{len(hosts)}.json"))
+    parsed = time.process_time() - start
+    runs = [session.lookup(services) for _repeat in range(repeats)]
+    package = [timed(place, services, hosts) for _repeat in range(repeats)]
+    spent = {key: statistics.median(figures[key] for _out, figures in runs) for key in runs[0][1]}
+    alone = statistics.median(cpu for _out, _wall, cpu in package)
+    same = "same placement" if runs[-1][0]["services"] == package[-1][0]["services"] else "PLACEMENT DIFFERS"
+    verdict = "meets" if spent["plugin"] <= target else "MISSES"
+    note = f"median of {repeats}, " if repeats > 1 else ""
+    print(f"  {label:<42} lookup   cpu {spent['plugin'] * 1000:8.1f} ms = placing {spent['placing'] * 1000:,.1f}"
+          f" + hostvars and the rest {spent['hostvars'] * 1000:,.1f}  ({note}{verdict} {target * 1000:,.0f} ms; {same})")
+    values = count_values(runs[-1][0])
+    finalising = spent["template"] - spent["plugin"]
+    print(f"  {'':<42} + ansible-core finalising the result: whole template call {spent['template'] * 1000:8.1f} ms"
+          f" ({values:,} values, {finalising / values * 1e6:.1f} us each)")
+    print(f"  {'baseline: the package alone, same input':<42} {'spread':<8} cpu {alone * 1000:8.1f} ms"
+          f"  (inventory of {len(hosts):,} hosts parsed by Ansible in {parsed:.1f} s, not counted)")
+
+
+def count_values(value: object) -> int:
+    """Containers and scalars in a result, each of which ansible-core finalises one by one."""
+    if isinstance(value, dict):
+        return 1 + sum(count_values(item) for item in value.values())
+    if isinstance(value, list):
+        return 1 + sum(count_values(item) for item in value)
+    return 1
+
+
+def playbook(hosts: list, services: list, collections: Path, workdir: Path) -> None:
+    """Whole ansible-playbook runs over the inventory: one lookup call, beside the same play without it."""
+    figures = playbook_runs(hosts, services, place(services, hosts), workdir, collections)
+    with_lookup, stored, without = figures["with"], figures["stored"], figures["without"]
+    total = sum(s["replicas"] for s in services)
+    label = f"{total:,} replicas / {len(hosts):,} hosts"
+    print(f"  {label:<42} with the lookup     cpu {with_lookup['cpu']:7.2f} s  peak RSS {with_lookup['rss'] / MIB:7,.0f} MiB"
+          f"  ({with_lookup['summary']})")
+    print(f"  {'baseline: the same result read from a file':<42} {'':<19} cpu {stored['cpu']:7.2f} s  peak RSS {stored['rss'] / MIB:7,.0f} MiB"
+          f"  ({stored['summary']})")
+    print(f"  {'baseline: same play without the lookup':<42} {'':<19} cpu {without['cpu']:7.2f} s  peak RSS {without['rss'] / MIB:7,.0f} MiB")
+    print(f"  {'the lookup as a playbook pays for it':<42} {'':<19} cpu {with_lookup['cpu'] - without['cpu']:7.2f} s"
+          f" = scheduling {with_lookup['cpu'] - stored['cpu']:.2f} + ansible-core carrying the result {stored['cpu'] - without['cpu']:.2f}")
+
+
+SCALE = dict(hosts=10_000, services=2_000, replicas=500, seed=5, requests=SMALL_REQUESTS)
+
+
+def scale(collections: Path) -> None:
+    """1,000,000 replicas / 10,000 hosts, each case in its own process so that peak RSS is its own."""
+    for case in ("scale-package", "scale-lookup"):
+        command = [sys.executable, __file__, "--case", case, "--collections", str(collections), "--no-pin"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        print(done.stdout, end="" if done.returncode == 0 else f"  {case} failed: {done.stderr[-2000:]}\n")
+
+
+def run_case(case: str) -> None:
+    services, hosts = cluster_instance(SCALE["hosts"], SCALE["services"], SCALE["replicas"], SCALE["seed"], SCALE["requests"])
+    total = sum(s["replicas"] for s in services)
+    label = f"{total:,} replicas / {len(services):,} svc / {len(hosts):,} hosts"
+    if case == "scale-package":
+        before = _rss()
+        out, wall, cpu = timed(place, services, hosts)
+        print(f"  {label:<42} package  cpu {cpu:8.1f} s  (wall {wall:.1f})  placed {out['summary']['placed']:,}"
+              f"  peak RSS {peak_rss() / GIB:.2f} GiB (input alone {before / GIB:.2f} GiB)")
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-placement-") as workdir:
+        session = Session(write_inventory(hosts, Path(workdir) / "inventory.json"))
+        before = _rss()
+        out, spent = session.lookup(services)
+    print(f"  {label:<42} lookup   cpu {spent['plugin']:8.1f} s = placing {spent['placing']:.1f} + hostvars and the rest {spent['hostvars']:.1f}"
+          f"  placed {out['summary']['placed']:,}  (aim 60 s)  peak RSS when it returns {spent['plugin_peak_rss'] / GIB:.2f} GiB")
+    print(f"  {'':<42} + ansible-core finalising the result ({count_values(out):,} values): whole template call {spent['template']:8.1f} s"
+          f"  peak RSS {peak_rss() / GIB:.2f} GiB (inventory and input {before / GIB:.2f} GiB; aim 2 GiB)")
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip the 100,000-replica run and the ILP")
+    parser.add_argument("--quick", action="store_true", help="skip the 100,000-replica runs and the ILP")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the process to one core")
+    parser.add_argument("--no-playbook", action="store_true", help="skip the ansible-playbook runs")
+    parser.add_argument("--scale", action="store_true", help="add 1,000,000 replicas / 10,000 hosts (several minutes)")
+    parser.add_argument("--collections", type=Path, default=COLLECTIONS,
+                        help="directory holding ansible_collections/flotilla/fleet (default: this checkout)")
+    parser.add_argument("--case", help=argparse.SUPPRESS)  # one scale case, in a child process
     args = parser.parse_args()
+    load(args.collections.resolve())
+    if args.case:
+        run_case(args.case)
+        return
     if not args.no_pin and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    average = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"python {sys.version.split()[0]}, cores used: {len(os.sched_getaffinity(0))} of {os.cpu_count()}, "
-          f"load average {load} (other work on the machine slows every figure, baseline included)")
-    print("speed")
-    speed("1,000 replicas / 20 services / 50 hosts", *cluster_instance(50, 20, 50, seed=1), 0.050, None)
-    if not args.quick:
-        speed("100,000 replicas / 1,000 svc / 5,000 hosts", *cluster_instance(5000, 1000, 100, seed=2), 5.0, 2000)
+          f"load average {average} (other work on the machine slows every figure, baseline included)")
+    print(f"collection measured: {(args.collections / 'ansible_collections/flotilla/fleet').resolve()}")
+    small = cluster_instance(50, 20, 50, seed=1)
+    large = None if args.quick else cluster_instance(5000, 1000, 100, seed=2)
+    print("speed: the package alone")
+    speed("1,000 replicas / 20 services / 50 hosts", *small, 0.050, None)
+    if large:
+        speed("100,000 replicas / 1,000 svc / 5,000 hosts", *large, 5.0, 2000)
+    with tempfile.TemporaryDirectory(prefix="bench-placement-") as workdir:
+        print("speed: through the lookup (Ansible's templar, hostvars from a generated inventory with host_info facts)")
+        through_lookup("1,000 replicas / 20 services / 50 hosts", *small, 0.050, 5, Path(workdir))
+        if large:
+            through_lookup("100,000 replicas / 1,000 svc / 5,000 hosts", *large, 5.0, 1, Path(workdir))
+        if not args.no_playbook:
+            print("speed: whole ansible-playbook runs, one lookup call over a 5,000-host inventory")
+            services, hosts = large or cluster_instance(5000, 20, 50, seed=2)
+            playbook(hosts, services, args.collections, Path(workdir))
+    if args.scale:
+        print("scale: 1,000,000 replicas / 10,000 hosts (each in its own process)")
+        scale(args.collections)
     print("packing quality (binpack)")
     quality(100, 400, exact=False, seed=3)
     quality(30 if args.quick else 100, 60, exact=not args.quick, seed=4)

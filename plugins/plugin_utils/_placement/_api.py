@@ -5,9 +5,11 @@ Pure Python, no Ansible: the lookup plugin, the tests and the benchmark all call
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ._errors import PlacementError, require_list
 from ._model import Host
-from ._output import result
+from ._output import result, unchanged
 from ._parse_hosts import parse_host
 from ._parse_services import parse_options, parse_services
 from ._preempt import preempt
@@ -23,8 +25,10 @@ def place(services: object, hosts: object, options: dict | None = None) -> dict:
     return place_hosts(services, [parse_host(raw, i) for i, raw in enumerate(raw_hosts)], options)
 
 
-def place_hosts(services: object, hosts: list[Host], options: dict | None = None) -> dict:
-    """Like :func:`place`, for hosts already validated (the lookup builds them from hostvars)."""
+def place_hosts(services: object, hosts: list[Host], options: dict | None = None,
+                unsafe: Callable[[str], str] = unchanged) -> dict:
+    """Like :func:`place`, for hosts already validated (the lookup builds them from hostvars).
+    ``unsafe`` marks the result's strings that came from the caller's data (see ``_output``)."""
     if not hosts:
         raise PlacementError("hosts", "no hosts to place on (give an inventory group or a list of hosts)")
     seen: dict[str, int] = {}
@@ -39,4 +43,4 @@ def place_hosts(services: object, hosts: list[Host], options: dict | None = None
     preempt(run)
     if parsed_options.rebalance:
         rebalance(run, parsed_options.max_moves)
-    return result(run)
+    return result(run, unsafe)

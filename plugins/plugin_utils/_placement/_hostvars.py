@@ -27,6 +27,8 @@ INVENTORY_VARS = {
     "volumes": "flotilla_volumes",
 }
 ZONE_VAR = "flotilla_zone"
+# Every variable host_from_vars reads: the lookup templates only these (hostvars are lazy).
+HOST_VARIABLES = (INFO, *INVENTORY_VARS.values(), ZONE_VAR)
 _STRICTNESS = {"active": 0, "pause": 1, "drain": 2}
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -122,22 +124,97 @@ def test_bad_option_type_is_refused_by_ansible(lookup):
         lookup.run([{"name": "web"}], variables=inventory(n1=node()), max_moves="many")
 
 
-def test_returned_strings_are_never_trusted_as_templates(lookup):
-    name = TrustedAsTemplate().tag("n1")
-    variables = inventory(**{name: node()})
-    [result] = lookup.run([{"name": TrustedAsTemplate().tag("web")}], variables=variables, hosts=[name])
+def strings(value):
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield key
+            yield from strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings(item)
+    elif isinstance(value, str):
+        yield value
 
-    def strings(value):
-        if isinstance(value, dict):
-            for key, item in value.items():
-                yield key
-                yield from strings(item)
-        elif isinstance(value, list):
-            for item in value:
-                yield from strings(item)
-        elif isinstance(value, str):
-            yield value
+
+def trusted(value):
+    """``value`` with every string in it tagged as a template Ansible may render (as inventory
+    and playbook strings are)."""
+    if isinstance(value, dict):
+        return {trusted(key): trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [trusted(item) for item in value]
+    return TrustedAsTemplate().tag(value) if isinstance(value, str) else value
+
+
+def test_returned_strings_are_never_trusted_as_templates(lookup):
+    running = {"name": "shop-web-1", "service": "web", "project": "shop", "replica": 1, "state": "running"}
+    variables = inventory(
+        n1=node(flotilla_labels={"zone": "a", "note": "{{ 'templated' }}"}, flotilla_current=[running],
+                flotilla_availability="drain"),
+        n2=node(flotilla_zone="b", flotilla_volumes=["data-1"], flotilla_resources={"gpu": 2}),
+    )
+    services = [
+        {"name": "web", "replicas": 2, "ports": [8080], "spread": ["zone"], "resources": {"gpu": 1}},
+        {"name": "db", "volumes": ["data-{replica}"]},
+        {"name": "huge", "memory": "64g", "constraints": ["note == {{ 'templated' }}"]},
+    ]
+    [result] = lookup.run([trusted(services)], variables=trusted(variables), project=TrustedAsTemplate().tag("shop"))
 
     found = list(strings(result))
-    assert "n1" in found and "web-1" in found
-    assert not any(TrustedAsTemplate.is_tagged_on(s) for s in found)
+    assert {"n1", "n2", "web", "shop", "shop-web-1", "8080/tcp", "data-1", "gpu", "host drained"} <= set(found)
+    assert "1 host: constraint note == {{ 'templated' }}; 1 host: host drained" in found
+    assert [s for s in found if TrustedAsTemplate.is_tagged_on(s)] == []
+
+
+class Recorded(Mapping):
+    """Host variables that count each read and refuse the ones the scheduler has no use for."""
+
+    def __init__(self, variables, unused):
+        self.variables, self.unused, self.reads = {**variables, **unused}, set(unused), Counter()
+
+    def __getitem__(self, key):
+        if key in self.unused:
+            raise AssertionError(f"{key} was read")
+        self.reads[key] += 1
+        return self.variables[key]
+
+    def __contains__(self, key):  # as HostVarsVars: a look-up without templating
+        return key in self.variables
+
+    def __iter__(self):
+        return iter(self.variables)
+
+    def __len__(self):
+        return len(self.variables)
+
+
+UNUSED = {"ansible_host": "10.0.0.1", "site_notes": ["rack 4"], "flotilla_cpu": 99}
+
+
+def test_only_the_variables_the_scheduler_uses_are_read_once_each(lookup):
+    facts = {"engine": {"cpus": 2, "memory": 1024**3, "labels": {"zone": "a"}}, "swarm": {}, "containers": [],
+             "volumes": []}
+    everything = {**node(), "flotilla_host_info": facts, "flotilla_zone": "b", "flotilla_labels": {"disk": "ssd"},
+                  "flotilla_availability": "active", "flotilla_resources": {"gpu": 1}, "flotilla_current": [],
+                  "flotilla_volumes": ["v"]}
+    n1, n2 = Recorded(everything, UNUSED), Recorded(node(), UNUSED)
+    [result] = lookup.run([{"name": "web", "replicas": 2, "cpus": 1}], variables=inventory(n1=n1, n2=n2))
+    assert result["services"]["web"]["hosts"] == ["n1", "n2"]
+    assert set(n1.reads) == set(everything)
+    assert max(n1.reads.values()) == 1
+    assert set(n2.reads) == set(node())
+
+
+def test_the_variable_list_is_every_variable_host_from_vars_reads(lookup):
+    # imported after the fixture, so that the plugin loader installs its finder first
+    from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._hostvars import (
+        HOST_VARIABLES, host_from_vars)
+
+    facts = {"engine": {"cpus": 2, "memory": 1024**3}, "swarm": {}, "containers": [], "volumes": []}
+    everything = {name: None for name in HOST_VARIABLES}
+    everything.update(node(), flotilla_host_info=facts, flotilla_zone="b", flotilla_availability="pause")
+    recorded = Recorded(everything, {})
+    host = host_from_vars("n1", 0, recorded, True)
+    assert host.availability == "pause"
+    assert set(recorded.reads) <= set(HOST_VARIABLES)
+    assert {"flotilla_host_info", "flotilla_zone", "flotilla_availability"} <= set(recorded.reads)
