@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from ._binpack._packer import pack, packable, worth_packing
 from ._cluster import Cluster
 from ._explain import eliminations
 from ._filters import STATE_REASONS, HostGroups, affinity_reason, label_reason
 from ._model import Affinity, Host, Options, Service
-from ._packer import pack, packable, worth_packing
 from ._placer import ServicePlacer
 
 ReplicaKey = tuple[str, int]

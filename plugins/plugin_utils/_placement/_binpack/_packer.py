@@ -12,10 +12,10 @@ tries to empty hosts the greedy pass used without need.
 
 from __future__ import annotations
 
-from ._cluster import Cluster
-from ._filters import HostGroups
+from .._cluster import Cluster
+from .._filters import HostGroups
+from .._model import Service
 from ._improve import Improver
-from ._model import Service
 
 WORK_LIMIT = 1_000_000
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from placement_helpers import GIB, MIB, as_current, place
+from helpers import GIB, MIB, as_current, place
 
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._constraints import parse_constraint
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._quantities import parse_port

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from placement_helpers import host, place
+from helpers import host, place
 
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._errors import PlacementError
 

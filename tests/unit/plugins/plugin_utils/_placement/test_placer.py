@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from placement_helpers import host, hosts_of, place, zoned_hosts
+from helpers import host, hosts_of, place, zoned_hosts
 
 
 def test_spread_uses_the_least_allocated_hosts_and_distinct_hosts_first():
@@ -143,7 +143,7 @@ def test_output_does_not_depend_on_the_hash_seed():
     """Sets iterate in hash order, which changes between processes: none may leak into output."""
     script = (
         "import json, sys; sys.path[:0] = sys.argv[1:]\n"
-        "from placement_helpers import place, zoned_hosts\n"
+        "from helpers import place, zoned_hosts\n"
         "services = [{'name': f's{i}', 'replicas': 4, 'cpus': 0.5, 'spread': ['zone'],\n"
         "             'anti_affinity': [f's{i + 1}'] if i < 5 else [], 'priority': i % 2, 'preemption': True,\n"
         "             'preferences': [{'match': 'zone == b', 'weight': 5}]} for i in range(6)]\n"

@@ -17,9 +17,9 @@ x services to move skip the phase, as the setup alone would cost more than it ca
 
 from __future__ import annotations
 
-from ._cluster import Cluster
-from ._filters import HostGroups
-from ._model import Service
+from .._cluster import Cluster
+from .._filters import HostGroups
+from .._model import Service
 from ._repack import Kind, Search, Slot, build, plan_moves
 
 WORK_BUDGET = 100_000

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from placement_helpers import GIB
+from helpers import GIB
 
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._errors import PlacementError
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._hostvars import host_from_vars
