@@ -157,3 +157,20 @@ def test_output_does_not_depend_on_the_hash_seed():
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1 and next(iter(outputs)).startswith('{"hosts": {"h0": [')
+
+
+def test_hard_spread_with_required_affinity_counts_zones_without_the_target():
+    """Issue 9 defect 11: all three app replicas went to zone a, the only zone running db,
+    while zone b had room: a hard spread compares with every eligible zone."""
+    services = [{"name": "db"}, {"name": "app", "replicas": 3, "affinity": [{"service": "db", "required": True}],
+                                 "spread": [{"label": "zone", "hard": True}]}]
+    result = place(services, [host("a1", labels={"zone": "a"}), host("b1", labels={"zone": "b"})])
+    assert hosts_of(result, "db") == ["a1"] and hosts_of(result, "app") == ["a1", None, None]
+    assert result["unplaced"][0]["message"] == "1 host: does not run db (affinity); 1 host: spread zone: max skew 1"
+
+
+def test_hard_spread_counts_a_full_zone():
+    hosts = [host("a1", cpus=1, labels={"zone": "a"}, containers=[{"name": "other", "cpus": 1}]),
+             host("b1", labels={"zone": "b"})]
+    result = place([{"name": "web", "replicas": 3, "cpus": 1, "spread": [{"label": "zone", "hard": True}]}], hosts)
+    assert hosts_of(result, "web") == ["b1", None, None]

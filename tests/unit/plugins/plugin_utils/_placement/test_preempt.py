@@ -48,3 +48,31 @@ def test_preemption_picks_the_least_important_and_fewest_victims():
     assert hosts_of(result, "api") == ["c"]  # one low replica out, rather than mid or two lows
     assert [p["name"] for p in result["preempted"]] == ["low-5"]
     assert ("move", "low-5", "c", "a", "preempted by api-1") in moves(result)  # a had 1g left
+
+
+def test_preemption_never_evicts_the_preemptors_required_affinity_target():
+    """Issue 9 defect 2: app evicted db, the very replica it must run beside."""
+    services = [{"name": "app", "memory": "512m", "affinity": [{"service": "db", "required": True}],
+                 "priority": 2, "preemption": True}, {"name": "db", "memory": "2g"}]
+    result = place(services, [host("h1", cpus=1, memory="2g")])
+    assert hosts_of(result, "db") == ["h1"] and hosts_of(result, "app") == [None]
+    assert result["preempted"] == []
+
+
+def test_preemption_never_strands_a_replica_that_requires_the_victim():
+    hosts = [host("h1", memory="4g", containers=[running("db", 1), running("app", 1)])]
+    services = [{"name": "db", "memory": "2g"}, {"name": "app", "cpus": 1, "affinity": [{"service": "db", "required": True}]},
+                {"name": "api", "memory": "3g", "priority": 5, "preemption": True}]
+    result = place(services, hosts)
+    assert hosts_of(result, "db") == ["h1"] and hosts_of(result, "app") == ["h1"] and hosts_of(result, "api") == [None]
+
+
+def test_preemption_never_leaves_the_victims_service_over_its_hard_max_skew():
+    """Issue 9 defect 11: both web replicas of rack 1 were evicted, leaving racks 0/2."""
+    hosts = [host("r1", memory="4g", labels={"rack": "1"}, containers=[running("web", 1), running("web", 3)]),
+             host("r2", memory="4g", labels={"rack": "2"}, containers=[running("web", 2), running("web", 4)])]
+    services = [{"name": "web", "replicas": 4, "memory": "2g", "spread": [{"label": "rack", "hard": True}]},
+                {"name": "api", "memory": "4g", "priority": 5, "preemption": True}]
+    result = place(services, hosts)
+    assert hosts_of(result, "api") == [None] and result["preempted"] == []
+    assert sorted(hosts_of(result, "web")) == ["r1", "r1", "r2", "r2"]

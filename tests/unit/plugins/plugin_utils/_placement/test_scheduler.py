@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from helpers import as_current, host, hosts_of, place, running, zoned_hosts
 
 
@@ -71,3 +72,27 @@ def test_scaling_one_service_moves_no_other_replica():
     scaled = place([{**services[0], "replicas": 8}, services[1]], current)
     assert {m["service"] for m in scaled["moves"]} == {"web"}
     assert all(m["action"] == "start" for m in scaled["moves"])
+
+
+def test_a_running_replica_that_breaks_a_required_affinity_moves():
+    """Issue 9 defect 6: app-1 stayed on h1 while db-1 ran on h2."""
+    hosts = [host("h1", containers=[running("app", 1)]), host("h2", containers=[running("db", 1)])]
+    services = [{"name": "db"}, {"name": "app", "affinity": [{"service": "db", "required": True}]}]
+    result = place(services, hosts)
+    assert moves(result) == [("move", "app-1", "h1", "h2", "does not run db (affinity)")]
+
+
+@pytest.mark.parametrize("services", [
+    [{"name": "app", "priority": 1, "affinity": [{"service": "db", "required": True}]}, {"name": "db"}],
+    [{"name": "db", "affinity": ["app"]}, {"name": "app", "affinity": [{"service": "db", "required": True}]}],
+    [{"name": "app", "affinity": [{"service": "db", "required": True}]}, {"name": "db", "affinity": ["app"]}],
+    [{"name": "app", "priority": 3, "affinity": [{"service": "mid", "required": True}]},
+     {"name": "mid", "priority": 2, "affinity": [{"service": "db", "required": True}]}, {"name": "db"}],
+], ids=["lower-priority-target", "soft-affinity-back", "soft-affinity-back-reversed", "chain"])
+def test_a_required_affinity_target_is_placed_first_whatever_its_priority(services):
+    """Issue 9 defect 3: the follower was unplaced in the first run and placed by the second."""
+    hosts = [host("h1"), host("h2")]
+    result = place(services, hosts)
+    assert result["unplaced"] == []
+    assert len({hosts_of(result, s["name"])[0] for s in services}) == 1
+    assert place(services, as_current(result, hosts, services))["moves"] == []
