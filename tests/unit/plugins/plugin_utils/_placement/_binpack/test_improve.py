@@ -197,8 +197,11 @@ def test_improvement_never_uses_more_hosts_nor_places_fewer_replicas(run):
         greedy = place(services, hosts, BINPACK)
     finally:
         _improve.WORK_BUDGET = budget
-    assert improved["summary"]["placed"] == greedy["summary"]["placed"]
-    assert improved["summary"]["hosts_used"] <= greedy["summary"]["hosts_used"]
+    # Emptying a host may make room for a replica the greedy pass could not place (issue 9
+    # defect 1), and binpack falls back to spread when that places more (defect 10).
+    assert improved["summary"]["placed"] >= greedy["summary"]["placed"]
+    if improved["summary"]["placed"] == greedy["summary"]["placed"]:
+        assert improved["summary"]["hosts_used"] <= greedy["summary"]["hosts_used"]
     by_name = {s["name"]: s for s in services}
     for name, entries in improved["hosts"].items():
         counts = Counter(e["service"] for e in entries)
