@@ -208,3 +208,19 @@ def test_improvement_never_uses_more_hosts_nor_places_fewer_replicas(run):
         assert all(counts[s] <= by_name[s].get("max_per_host", counts[s]) for s in counts)
         ports = [p for e in entries for p in e["ports"]]
         assert len(ports) == len(set(ports)), f"port conflict on {name}"
+
+
+def test_no_search_once_the_hosts_used_reach_a_lower_bound(monkeypatch):
+    """Issue 9: small binpack runs spent the search budget although the greedy result was
+    already at the lower bound (here three replicas of 5 cpus: one per 8-cpu host)."""
+    spent = []
+    run = _improve.Improver.run
+
+    def recording(self):
+        run(self)
+        spent.append(self.work)
+
+    monkeypatch.setattr(_improve.Improver, "run", recording)
+    services = [{"name": "big", "replicas": 3, "cpus": 5}, {"name": "small", "cpus": 1}]
+    result = place(services, eight_by_eight(5), BINPACK)
+    assert result["summary"]["hosts_used"] == 3 and spent == [0]
