@@ -103,6 +103,9 @@ def constraint(draw) -> tuple[object, tuple]:
 def services(draw, max_services: int = 4, preemption: bool = True) -> tuple[list[dict], dict]:
     """The services, and per service name the structured constraint specs."""
     count = draw(st.integers(1, max_services))
+    # rich: any option; plain: what binpack packs host by host; pairs: affinity chains with
+    # priorities, preemption and hard spreads (where the rules meet).
+    mode = draw(st.sampled_from(["rich", "rich", "plain", "pairs"]))
     result, specs = [], {}
     for i in range(count):
         name = f"s{i}"
@@ -110,6 +113,14 @@ def services(draw, max_services: int = 4, preemption: bool = True) -> tuple[list
                          "cpus": draw(st.sampled_from([0, 0.25, 0.5, 1, 2, "250m"])),
                          "memory": draw(st.sampled_from([0, 128 * MIB, "256m", "512Mi", "1g", 2 * GIB]))}
         specs[name] = []
+        if mode == "plain":
+            service.update(draw(plain_extras()))
+            result.append(service)
+            continue
+        if mode == "pairs":
+            service.update(draw(pair_extras(result)))
+            result.append(service)
+            continue
         if draw(st.booleans()):
             drawn = draw(st.lists(constraint(), min_size=1, max_size=2, unique_by=lambda item: item[1][0]))
             service["constraints"] = [written for written, _spec in drawn]
@@ -143,7 +154,7 @@ def services(draw, max_services: int = 4, preemption: bool = True) -> tuple[list
         result.append(service)
     for i, service in enumerate(result):
         others = [s["name"] for s in result if s["name"] != service["name"]]
-        if others and draw(st.booleans()):
+        if mode == "rich" and others and draw(st.booleans()):
             key = draw(st.sampled_from(["affinity", "affinity", "affinity", "anti_affinity", "anti_affinity"]))
             target = draw(st.sampled_from(others))
             if draw(st.integers(0, 3)) == 0:
@@ -152,6 +163,36 @@ def services(draw, max_services: int = 4, preemption: bool = True) -> tuple[list
                 service[key] = [{"service": target, "required": draw(st.integers(0, 2)) > 0,
                                  "weight": draw(st.integers(0, 100))}]
     return result, specs
+
+
+@st.composite
+def plain_extras(draw) -> dict:
+    extras: dict = {"strategy": "binpack"} if draw(st.booleans()) else {}
+    if draw(st.booleans()):
+        extras["ports"] = [draw(st.sampled_from(PORTS))]
+    if draw(st.integers(0, 3)) == 0:
+        extras["max_per_host"] = draw(st.integers(1, 3))
+    if draw(st.integers(0, 3)) == 0:
+        extras["priority"] = draw(st.integers(0, 2))
+    if draw(st.integers(0, 3)) == 0:
+        extras["spread"] = [draw(spread("zone"))]  # mixed with packable services
+    return extras
+
+
+@st.composite
+def pair_extras(draw, before: list[dict]) -> dict:
+    extras: dict = {"priority": draw(st.integers(0, 2))}
+    if before and draw(st.integers(0, 3)) > 0:
+        target = draw(st.sampled_from(before))["name"]
+        key = draw(st.sampled_from(["affinity", "affinity", "anti_affinity"]))
+        extras[key] = [{"service": target, "required": draw(st.integers(0, 3)) > 0}]
+    if draw(st.booleans()):
+        extras["preemption"] = True
+    if draw(st.booleans()):
+        extras["spread"] = [draw(spread(draw(st.sampled_from(["zone", "rack"]))))]
+    if draw(st.integers(0, 3)) == 0:
+        extras["replicas"] = draw(st.integers(2, 4))
+    return extras
 
 
 @st.composite

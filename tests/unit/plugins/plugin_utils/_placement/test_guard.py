@@ -42,10 +42,11 @@ def check_rules(cluster, drawn, specs, chosen, result, moved_freely=False) -> No
     rebalance), no replica unplaced while a host has room and soft spreads as even as room allows."""
     world = World(cluster, drawn, specs, chosen)
     fresh = {name for name, svc in world.services.items() if world.fresh(svc)}
-    assert hard_violations(world, result, fresh) == []
+    broken = hard_violations(world, result, fresh)
+    assert not broken, broken
     if not moved_freely and not result["preempted"]:
-        assert unplaced_with_room(world, result) == []
-        assert soft_spread_violations(world, result, fresh) == []
+        missed = unplaced_with_room(world, result) + soft_spread_violations(world, result, fresh)
+        assert not missed, missed
 
 
 @GUARD
@@ -54,7 +55,7 @@ def test_a_placement_keeps_every_documented_rule(case):
     cluster, drawn, specs, chosen = case
     result = place(drawn, cluster, chosen)
     check_rules(cluster, drawn, specs, chosen, result)
-    assert place(drawn, cluster, chosen) == result  # same input, same output
+    assert place(drawn, cluster, chosen) == result, "same input, different output"
 
 
 @st.composite
@@ -97,7 +98,8 @@ def placed(result: dict) -> int:
 def test_binpack_never_places_fewer_replicas_than_spread(case):
     cluster, drawn, _specs, chosen = case
     as_spread = [{**s, "strategy": "spread"} for s in drawn]
-    assert placed(place(drawn, cluster, chosen)) >= placed(place(as_spread, cluster, {**chosen, "strategy": "spread"}))
+    binpack, spread = place(drawn, cluster, chosen), place(as_spread, cluster, {**chosen, "strategy": "spread"})
+    assert placed(binpack) >= placed(spread), "binpack placed fewer than spread"
 
 
 @GUARD
@@ -106,8 +108,8 @@ def test_a_rerun_on_its_own_output_is_a_no_op(case):
     cluster, drawn, _specs, chosen = case
     first = place(drawn, cluster, chosen)
     second = place(drawn, current_of(first, cluster, drawn), chosen)
-    assert second["moves"] == [] and second["preempted"] == []
-    assert second["services"] == first["services"]
+    assert second["moves"] == [] and second["preempted"] == [], f"re-run not a no-op: {second['moves']}"
+    assert second["services"] == first["services"], "re-run not a no-op"
 
 
 @GUARD
@@ -125,7 +127,7 @@ def test_scaling_one_service_moves_no_other_replica(case, data):
         if move["service"] == name or move["action"] == "start" or move["reason"].startswith("preempted by "):
             continue
         # A replica that requires the scaled service leaves with it (the hard rule wins).
-        assert move["reason"] == f"does not run {name} (affinity)", move
+        assert move["reason"] == f"does not run {name} (affinity)", f"scaling {name} moved {move}"
     check_rules(current, scaled, specs, chosen, result)
 
 
@@ -140,7 +142,7 @@ def test_draining_a_host_moves_only_its_replicas(case, data):
     result = place(drawn, current, chosen)
     for move in result["moves"]:
         if move["action"] != "start" and not move["reason"].startswith("preempted by "):
-            assert move["from"] == name, move
+            assert move["from"] == name, f"draining {name} moved {move}"
     check_rules(current, drawn, specs, chosen, result)
 
 
@@ -156,4 +158,5 @@ def test_rebalance_never_breaks_a_hard_rule(case, max_moves):
     # Hard spreads are checked for the services the first run placed from nothing.
     world = World(cluster, drawn, specs, chosen)
     fresh = {name for name, svc in world.services.items() if world.fresh(svc)}
-    assert hard_violations(World(current, drawn, specs, chosen), result, fresh) == []
+    broken = hard_violations(World(current, drawn, specs, chosen), result, fresh)
+    assert not broken, broken
