@@ -17,8 +17,8 @@ import os
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
-_COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large,
-                                                        HealthCheck.filter_too_much]}
+_COMMON = {"deadline": None,
+           "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]}
 # guard-ci: derandomized, so CI runs the same examples every time; guard-deep: random, ten times more.
 settings.register_profile("guard-ci", max_examples=200, derandomize=True, **_COMMON)
 settings.register_profile("guard-deep", max_examples=1200, **_COMMON)

@@ -28,7 +28,7 @@ def _fails_cleanly(call) -> None:
     try:
         call()
     except PlacementError as error:
-        assert str(error).split(":")[0], error  # starts with the field path
+        assert error.path and str(error).startswith(f"{error.path}: "), error  # names the field
 
 
 @GUARD
