@@ -18,19 +18,29 @@ description:
   - "B(Scores): C(spread) prefers the least allocated host and puts replicas of one service on
     distinct hosts first; C(binpack) prefers the most allocated host. Both are 0-100 points,
     weighted per resource by O(resource_weights); preference and affinity weights add points.
-    Within a priority, larger requests are placed first. C(binpack) services without spread,
+    Within a priority, larger requests are placed first; a required-affinity target is placed
+    before the services that require it, at the highest of their priorities. C(binpack)
+    services without spread,
     preferences, affinity or volumes are packed one host at a time, each time with the replica
     whose request best matches what the host has left, which uses fewer hosts. Then an exact
     search tries to empty the least loaded host that runs nothing else, by repacking the
-    replicas this run starts onto the other used hosts, and repeats while it succeeds. Its work
+    replicas this run starts onto the other used hosts, and repeats while it succeeds and the
+    hosts used are above a lower bound. Its work
     is bounded by a step count, not a clock (at most a few tenths of a second on the
-    controller, same input same result); running replicas never move, hard filters hold."
+    controller, same input same result); running replicas never move, hard filters hold.
+    When a C(binpack) run leaves replicas unplaced, the run is repeated with C(spread) and the
+    result that places more replicas is returned: binpack never places fewer than spread."
   - "B(Stability): replicas already running (from facts or C(flotilla_current)) stay where they
-    are while they still pass the hard filters (pause keeps them, drain and unreachable move
-    them); they count with their service's current request, since a redeploy applies it.
+    are while they still pass the hard filters, required (anti-)affinity included (pause keeps
+    them, drain and unreachable move them); they count with their service's current request,
+    since a redeploy applies it.
     Containers that belong to no requested service count with what the facts report.
-    Scaling a service moves no other replica. O(rebalance) moves up to O(max_moves)
-    replicas, each time the one that improves the placement most."
+    Scaling a service moves no other replica, with two exceptions: a service with
+    C(preemption) may displace lower-priority replicas, and a replica whose required-affinity
+    target is scaled away from its host moves. Preemption never displaces a replica that the
+    preempting service or another replica on that host requires, nor one whose leaving would
+    break its service's hard spread. O(rebalance) moves up to O(max_moves)
+    replicas, each time the one that improves the placement most, and never breaks a hard rule."
   - "B(Host data), per host: C(flotilla_host_info) is the registered result of
     M(flotilla.fleet.host_info) with this shape -
     C({engine: {cpus, memory, labels, resources}, swarm: {node_availability, node_labels},
@@ -58,12 +68,16 @@ options:
         C(ports) (host ports, C(8080) or C(53/udp))."
       - "C(constraints): list of C(<label> <op> <value>) with op C(==), C(!=), C(in),
         C(not in) (comma-separated values), C(exists), C(not exists), C(regex) (whole value must
-        match), C(<), C(<=), C(>), C(>=) (version comparison, C(1.10 > 1.9)); or mappings
-        C({label, op, value}). A missing label only matches C(!=), C(not in), C(not exists)."
+        match), C(<), C(<=), C(>), C(>=) (version comparison, C(1.10 > 1.9), trailing zeros
+        compare equal, C(6.1 == 6.1.0)); or mappings C({label, op, value}), where the value of
+        C(in) and C(not in) is a list or a comma-separated string. A missing label only matches
+        C(!=), C(not in), C(not exists)."
       - "C(max_per_host) or C(distinct_hosts: true); C(spread): list of labels or
         C({label, max_skew (default 1), hard (default false)}) - replica counts per label value
         stay within C(max_skew) whenever a host with room allows it, and never exceed it when
-        C(hard); C(affinity) and C(anti_affinity): list of service names or
+        C(hard) (a hard spread compares with every value on hosts that pass the constraints,
+        including values whose hosts are full or do not run a required-affinity target);
+        C(affinity) and C(anti_affinity): list of service names or
         C({service, weight (default 100), required (default false)}) - anti-affinity applies
         both ways; C(preferences): list of C({match: <constraint>, weight (default 10)});
         C(priority) (default 0) and C(preemption) (default false: may displace lower-priority

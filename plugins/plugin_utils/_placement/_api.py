@@ -6,9 +6,10 @@ Pure Python, no Ansible: the lookup plugin, the tests and the benchmark all call
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from ._errors import PlacementError, require_list
-from ._model import Host
+from ._model import Host, Options, Service
 from ._output import result, unchanged
 from ._parse_hosts import parse_host
 from ._parse_services import parse_options, parse_services
@@ -37,10 +38,23 @@ def place_hosts(services: object, hosts: list[Host], options: dict | None = None
             raise PlacementError(f"hosts[{host.order}]", f"duplicate host {host.name!r} (also hosts[{seen[host.name]}])")
         seen[host.name] = host.order
     parsed_options = parse_options(options or {})
-    run = Run(hosts, parse_services(services, parsed_options), parsed_options)
+    parsed = parse_services(services, parsed_options)
+    run = _run(hosts, parsed, parsed_options)
+    if run.unplaced and any(service.strategy == "binpack" for service in parsed):
+        # Binpack orders replicas to use few hosts, which can leave one without a host that
+        # spread would have found: never place fewer than spread does.
+        spread = _run(hosts, [replace(service, strategy="spread") for service in parsed], parsed_options)
+        if len(spread.cluster.assigned) > len(run.cluster.assigned):
+            run = spread
+    return result(run, unsafe)
+
+
+def _run(hosts: list[Host], services: list[Service], options: Options) -> Run:
+    """Keep what still fits, place what is missing, preempt, rebalance."""
+    run = Run(hosts, services, options)
     run.keep_existing()
     run.place_missing()
     preempt(run)
-    if parsed_options.rebalance:
-        rebalance(run, parsed_options.max_moves)
-    return result(run, unsafe)
+    if options.rebalance:
+        rebalance(run, options.max_moves)
+    return run

@@ -70,7 +70,11 @@ def label_text(value: object) -> str:
 def parse_constraint(raw: object, path: str) -> Constraint:
     if isinstance(raw, str):
         label, op, value_text = _split_text(raw, path)
-        values = [v.strip() for v in value_text.split(",")] if op in ("in", "not in") else [value_text]
+        if op in ("in", "not in"):
+            value_text = value_text[1:-1] if value_text.startswith("[") and value_text.endswith("]") else value_text
+            values = [v.strip() for v in value_text.split(",")]
+        else:
+            values = [value_text]
     else:
         raw = require_dict(raw, path)
         unknown = sorted(set(raw) - {"label", "op", "value"})
@@ -82,6 +86,8 @@ def parse_constraint(raw: object, path: str) -> Constraint:
             raise PlacementError(f"{path}.op", f"unknown operator {op!r} ({_OPERATOR_HELP})")
         value = raw.get("value", "")
         values = [label_text(v) for v in value] if isinstance(value, (list, tuple)) else [label_text(value)]
+        if op in ("in", "not in"):  # a comma string means the same as in the text form
+            values = [part.strip() for v in values for part in v.split(",")]
         value_text = ",".join(values)
     shown = raw if isinstance(raw, str) else f"{label} {op} {value_text}".strip()
     if op in ("exists", "not exists"):
@@ -159,7 +165,10 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 def _version_key(text: str) -> tuple:
     # Numeric parts compare as numbers (1.10 > 1.9); text parts sort after numbers.
     parts = re.split(r"[.\-+_]", text.lstrip("vV"))
-    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts)
+    key = [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts]
+    while len(key) > 1 and key[-1] == (0, 0, ""):
+        key.pop()  # 6.1 == 6.1.0
+    return tuple(key)
 
 
 def _compare_versions(left: str, right: str) -> int:

@@ -56,8 +56,8 @@ def _fact_fields(info: object, path: str) -> dict[str, Field]:
     for key in ("cpus", "memory", "resources"):
         if engine.get(key) is not None:
             fields[key] = Field(engine[key], f"{path}.engine.{key}")
-    labels = dict(engine.get("labels") or {})
-    labels.update(swarm.get("node_labels") or {})
+    labels = dict(_labels(engine, "labels", f"{path}.engine"))
+    labels.update(_labels(swarm, "node_labels", f"{path}.swarm"))
     fields["labels"] = Field(labels, f"{path}.engine.labels")
     if swarm.get("node_availability"):
         fields["availability"] = Field(swarm["node_availability"], f"{path}.swarm.node_availability")
@@ -68,10 +68,21 @@ def _fact_fields(info: object, path: str) -> dict[str, Field]:
 
 
 def _section(info: Mapping, key: str, path: str) -> Mapping:
-    section = info.get(key) or {}
-    if not isinstance(section, Mapping):
+    section = info.get(key)
+    if section is None:
+        return {}
+    if not isinstance(section, Mapping):  # `engine: []` too: facts that say nothing are a mistake
         raise PlacementError(f"{path}.{key}", f"must be a mapping, got {type(section).__name__}")
     return section
+
+
+def _labels(section: Mapping, key: str, path: str) -> Mapping:
+    labels = section.get(key)
+    if labels is None:
+        return {}
+    if not isinstance(labels, Mapping):
+        raise PlacementError(f"{path}.{key}", f"must be a mapping of label names to values, got {type(labels).__name__}")
+    return labels
 
 
 def _merged_labels(hostvars: Mapping, facts: Field | None, path: str) -> Field:

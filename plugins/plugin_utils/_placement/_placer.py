@@ -62,6 +62,11 @@ class ServicePlacer:
         cluster, groups, service = self.cluster, self.groups, self.service
         eligible = groups.eligible_groups(service)
         eligible_set = set(eligible)
+        if any(spread.hard for spread in service.spread):
+            # Hard spreads compare with every eligible domain, also those with no candidate
+            # (full, or without a required-affinity target): they count zero.
+            for group in eligible:
+                self._domain(self._domain_value(groups.representative[group].labels))
         special = set(self.counts)
         for rule in self.rules:
             special.update(cluster.counts[rule.service])

@@ -65,13 +65,15 @@ def _victims(run: Run, service: Service, index: int) -> list[ReplicaKey] | None:
     )
     short = {r: a - cluster.free[r][index] for r, a in service.request}
     blocked = cluster.ports[index].intersection(service.ports)
+    needs = {rule.service for rule in service.affinity if rule.required and not rule.anti}
     chosen: list[ReplicaKey] = []
     for key in lower:
         if all(v <= 0 for v in short.values()) and not blocked:
             break
         victim = run.by_name[key[0]]
         frees = dict(victim.request)
-        if any(short[r] > 0 and frees.get(r, 0) > 0 for r in short) or blocked & set(victim.ports):
+        if (any(short[r] > 0 and frees.get(r, 0) > 0 for r in short) or blocked & set(victim.ports)) \
+                and victim.name not in needs and _may_leave(run, victim, index, chosen):
             chosen.append(key)
             for r in short:
                 short[r] -= frees.get(r, 0)
@@ -79,6 +81,13 @@ def _victims(run: Run, service: Service, index: int) -> list[ReplicaKey] | None:
     if any(v > 0 for v in short.values()) or blocked:
         return None
     return chosen
+
+
+def _may_leave(run: Run, victim: Service, index: int, chosen: list[ReplicaKey]) -> bool:
+    """Whether one more replica of ``victim`` may leave host ``index`` without breaking a hard
+    rule of what stays: a replica there that requires ``victim``, or ``victim``'s hard spread."""
+    leaving = 1 + sum(1 for name, _replica in chosen if name == victim.name)
+    return not run.strands_followers(victim, index, leaving, chosen) and run.keeps_hard_spread(victim, {index: -leaving})
 
 
 def _replace(run: Run, key: ReplicaKey, reason: str) -> None:

@@ -43,7 +43,7 @@ def _best_move(run: Run, service: Service) -> tuple[tuple[int, int, int], Servic
     if target is None:
         return None
     target_key = placer.key(target)
-    best = None
+    candidates = []
     for replica in replicas:
         current = cluster.placed[service.name][replica]
         if current == target:
@@ -53,6 +53,11 @@ def _best_move(run: Run, service: Service) -> tuple[tuple[int, int, int], Servic
         current_key = placer.key(current)
         cluster.add(service, replica, current)
         gain = (int(violating), current_key[0] - target_key[0], current_key[1] - target_key[1])
-        if gain > (0, 0, MARGIN) and (best is None or gain > best[0]):
-            best = (gain, service, replica, target)
-    return best
+        if gain > (0, 0, MARGIN):
+            candidates.append((gain, -replica, current))
+    for gain, negated, current in sorted(candidates, reverse=True):
+        # The target was chosen with the replica still counted where it is: check the move
+        # itself, as the replica leaving can change what a hard rule allows.
+        if not run.strands_followers(service, current, 1) and run.keeps_hard_spread(service, {current: -1, target: 1}):
+            return gain, service, -negated, target
+    return None

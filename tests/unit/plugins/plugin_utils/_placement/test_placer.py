@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from placement_helpers import host, hosts_of, place, zoned_hosts
+from helpers import host, hosts_of, place, zoned_hosts
 
 
 def test_spread_uses_the_least_allocated_hosts_and_distinct_hosts_first():
@@ -143,7 +143,7 @@ def test_output_does_not_depend_on_the_hash_seed():
     """Sets iterate in hash order, which changes between processes: none may leak into output."""
     script = (
         "import json, sys; sys.path[:0] = sys.argv[1:]\n"
-        "from placement_helpers import place, zoned_hosts\n"
+        "from helpers import place, zoned_hosts\n"
         "services = [{'name': f's{i}', 'replicas': 4, 'cpus': 0.5, 'spread': ['zone'],\n"
         "             'anti_affinity': [f's{i + 1}'] if i < 5 else [], 'priority': i % 2, 'preemption': True,\n"
         "             'preferences': [{'match': 'zone == b', 'weight': 5}]} for i in range(6)]\n"
@@ -157,3 +157,20 @@ def test_output_does_not_depend_on_the_hash_seed():
         for seed in ("1", "2", "3")
     }
     assert len(outputs) == 1 and next(iter(outputs)).startswith('{"hosts": {"h0": [')
+
+
+def test_hard_spread_with_required_affinity_counts_zones_without_the_target():
+    """Issue 9 defect 11: all three app replicas went to zone a, the only zone running db,
+    while zone b had room: a hard spread compares with every eligible zone."""
+    services = [{"name": "db"}, {"name": "app", "replicas": 3, "affinity": [{"service": "db", "required": True}],
+                                 "spread": [{"label": "zone", "hard": True}]}]
+    result = place(services, [host("a1", labels={"zone": "a"}), host("b1", labels={"zone": "b"})])
+    assert hosts_of(result, "db") == ["a1"] and hosts_of(result, "app") == ["a1", None, None]
+    assert result["unplaced"][0]["message"] == "1 host: does not run db (affinity); 1 host: spread zone: max skew 1"
+
+
+def test_hard_spread_counts_a_full_zone():
+    hosts = [host("a1", cpus=1, labels={"zone": "a"}, containers=[{"name": "other", "cpus": 1}]),
+             host("b1", labels={"zone": "b"})]
+    result = place([{"name": "web", "replicas": 3, "cpus": 1, "spread": [{"label": "zone", "hard": True}]}], hosts)
+    assert hosts_of(result, "web") == ["b1", None, None]

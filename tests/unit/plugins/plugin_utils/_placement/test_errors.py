@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from placement_helpers import host, place
+from helpers import host, place
 
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._errors import PlacementError
 
@@ -108,3 +108,16 @@ def test_there_are_at_least_twenty_bad_inputs():
 def test_an_impossible_placement_is_not_an_error_but_explained():
     result = place([{"name": "web", "constraints": ["zone == mars"]}], HOSTS)
     assert result["unplaced"][0]["message"] == "2 hosts: constraint zone == mars"
+
+
+@pytest.mark.parametrize("services, hosts, field", [
+    ([{**WEB, "cpus": float("nan")}], HOSTS, "services[0].cpus"),
+    ([{**WEB, "memory": float("inf")}], HOSTS, "services[0].memory"),
+    ([WEB], [host("h1", cpus=float("inf"))], "hosts[0].cpus"),
+    ([WEB], [host("h1", memory=float("nan"))], "hosts[0].memory"),
+])
+def test_nan_and_infinite_quantities_name_the_field(services, hosts, field):
+    """Issue 9 defect 8: `.nan` / `.inf` raised a bare ValueError or OverflowError."""
+    with pytest.raises(PlacementError) as error:
+        place(services, hosts)
+    assert str(error.value).startswith(f"{field}: ")

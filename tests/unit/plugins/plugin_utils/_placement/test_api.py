@@ -6,7 +6,7 @@ from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from placement_helpers import GIB, MIB, as_current, place
+from helpers import GIB, MIB, as_current, place
 
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._constraints import parse_constraint
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._quantities import parse_port
@@ -141,3 +141,22 @@ def test_scaling_one_service_moves_no_replica_of_another(hosts, services, data):
     others = [m for m in result["moves"] if m["service"] != scaled[target]["name"]]
     # Scaling down may free room for replicas that found none before: those start, nothing moves.
     assert all(m["action"] == "start" for m in others)
+
+
+def test_binpack_never_places_fewer_replicas_than_spread():
+    """Issue 9 defect 10: binpack filled hosts so that a small service with max_per_host and a
+    soft spread found too few hosts, while spread placed everything."""
+    hosts = [{"name": "h0", "cpus": 2, "memory": "8g", "labels": {"zone": "a"}},
+             {"name": "h1", "cpus": 4, "memory": "8g", "labels": {"zone": "b"}},
+             {"name": "h2", "cpus": 2, "memory": "8g", "labels": {"zone": "c"}},
+             {"name": "h3", "cpus": 4, "memory": "8g", "labels": {"zone": "a"}}]
+    services = [{"name": "s0", "replicas": 4, "cpus": 1.5, "memory": "256m"},
+                {"name": "s1", "replicas": 4, "cpus": 0.5, "memory": "256m"},
+                {"name": "s2", "replicas": 1, "cpus": 1, "memory": "256m"},
+                {"name": "s3", "replicas": 1, "cpus": 1, "memory": "256m"},
+                {"name": "small", "replicas": 8, "cpus": 0.1, "max_per_host": 3, "spread": ["zone"]}]
+    spread = place(services, hosts, {"strategy": "spread"})
+    binpack = place(services, hosts, {"strategy": "binpack"})
+    assert spread["summary"]["placed"] == 16
+    assert binpack["summary"]["placed"] == 16
+    assert binpack == place(services, hosts, {"strategy": "binpack"})

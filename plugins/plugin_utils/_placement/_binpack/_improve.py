@@ -17,9 +17,11 @@ x services to move skip the phase, as the setup alone would cost more than it ca
 
 from __future__ import annotations
 
-from ._cluster import Cluster
-from ._filters import HostGroups
-from ._model import Service
+from bisect import bisect_left
+
+from .._cluster import Cluster
+from .._filters import HostGroups
+from .._model import Service
 from ._repack import Kind, Search, Slot, build, plan_moves
 
 WORK_BUDGET = 100_000
@@ -45,8 +47,29 @@ class Improver:
         self.size = {s.name: sum(amount / self.average[r] for r, amount in s.request) for s in services}
 
     def run(self) -> None:
-        while self.movable and self.work < WORK_BUDGET and self._drop_one_host():
+        while self.movable and self.work < WORK_BUDGET and not self._at_lower_bound() and self._drop_one_host():
             pass
+
+    def _at_lower_bound(self) -> bool:
+        """Whether the used hosts are already as few as what they hold needs: then no search
+        can empty one (and it would spend its whole budget failing to prove it). Two bounds,
+        per resource: the total in use, and for each request size ``a``, the replicas asking
+        at least ``a`` (a host holds at most ``capacity // a`` of them)."""
+        cluster = self.cluster
+        used = [index for index in range(cluster.size) if cluster.on_host[index]]
+        requests = {s.name: dict(s.request) for s in self.services}
+        for resource in cluster.resources:
+            capacity, free = cluster.capacity[resource], cluster.free[resource]
+            rooms = sorted((capacity[index] for index in used), reverse=True)
+            if _hosts_needed(sum(capacity[index] - free[index] for index in used), rooms) >= len(used):
+                return True
+            asked = sorted(requests[name].get(resource, 0) for index in used
+                           for name, _replica in cluster.on_host[index] if name in requests)
+            for amount in sorted(set(asked) - {0}):
+                at_least = len(asked) - bisect_left(asked, amount)
+                if _hosts_needed(at_least, [room // amount for room in rooms]) >= len(used):
+                    return True
+        return False
 
     def _drop_one_host(self) -> bool:
         cluster = self.cluster
@@ -113,3 +136,13 @@ class Improver:
                 cluster.add(undone, undone_replica, old)
             return False
         return not cluster.on_host[target]
+
+
+def _hosts_needed(needed: int, rooms: list[int]) -> int:
+    """The fewest of ``rooms`` (largest first) that add up to ``needed``."""
+    hosts, covered = 0, 0
+    for room in rooms:
+        if covered >= needed:
+            break
+        covered, hosts = covered + room, hosts + 1
+    return hosts if covered >= needed else len(rooms) + 1

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from itertools import islice
 
-from ._cluster import Cluster
-from ._filters import HostGroups
-from ._model import Service
+from .._cluster import Cluster
+from .._filters import HostGroups
+from .._model import Service
 
 Pattern = tuple[int, ...]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from placement_helpers import GIB
+from helpers import GIB
 
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._errors import PlacementError
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._hostvars import host_from_vars
@@ -75,3 +75,18 @@ def test_errors_name_the_hostvar():
 def test_an_unreachable_host_without_data_is_fine():
     host = host_from_vars("n1", 0, {}, False)
     assert host.state == "unreachable" and host.capacity == {}
+
+
+@pytest.mark.parametrize("info, message", [
+    ({"engine": {**FACTS["engine"], "labels": ["zone=a"]}},
+     "hostvars[n1].flotilla_host_info.engine.labels: must be a mapping of label names to values, got list"),
+    ({"engine": FACTS["engine"], "swarm": {"node_labels": ["zone=a"]}},
+     "hostvars[n1].flotilla_host_info.swarm.node_labels: must be a mapping of label names to values, got list"),
+    ({"engine": []}, "hostvars[n1].flotilla_host_info.engine: must be a mapping, got list"),
+    ({"engine": FACTS["engine"], "swarm": ""}, "hostvars[n1].flotilla_host_info.swarm: must be a mapping, got str"),
+])
+def test_malformed_facts_name_the_field(info, message):
+    """Issue 9 defect 8: lists raised a bare ValueError and `engine: []` was silently ignored."""
+    with pytest.raises(PlacementError) as error:
+        host_from_vars("n1", 0, {"flotilla_host_info": info, "flotilla_cpus": 1, "flotilla_memory": 1}, True)
+    assert str(error.value) == message

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from placement_helpers import GIB, MIB
+from helpers import GIB, MIB
 
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._errors import PlacementError
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._placement._quantities import (

@@ -12,10 +12,10 @@ tries to empty hosts the greedy pass used without need.
 
 from __future__ import annotations
 
-from ._cluster import Cluster
-from ._filters import HostGroups
+from .._cluster import Cluster
+from .._filters import HostGroups
+from .._model import Service
 from ._improve import Improver
-from ._model import Service
 
 WORK_LIMIT = 1_000_000
 
@@ -40,7 +40,18 @@ def pack(cluster: Cluster, groups: HostGroups, services: list[Service], pending:
     wanted = set().union(*eligible.values()) if eligible else set()
     hosts = sorted((h for h in range(cluster.size) if groups.group_of[h] in wanted),
                    key=cluster.order_key["binpack"].__getitem__)
-    remaining = sum(len(pending[s.name]) for s in services)
+    placed = _fill(cluster, groups, hosts, shapes, pending, eligible, weights)
+    Improver(cluster, groups, services, eligible, placed).run()
+    # Emptying a host may have made room for a replica that found none: give it a chance.
+    hosts.sort(key=cluster.order_key["binpack"].__getitem__)
+    _fill(cluster, groups, hosts, shapes, pending, eligible, weights)
+
+
+def _fill(cluster: Cluster, groups: HostGroups, hosts: list[int], shapes: dict[tuple, list[Service]],
+          pending: dict[str, list[int]], eligible: dict[str, set[int]],
+          weights: dict[str, float]) -> list[tuple[str, int]]:
+    """Fill ``hosts`` one at a time, in order; returns the replicas placed."""
+    remaining = sum(len(replicas) for replicas in pending.values())
     placed: list[tuple[str, int]] = []
     for index in hosts:
         if not remaining:
@@ -53,7 +64,7 @@ def pack(cluster: Cluster, groups: HostGroups, services: list[Service], pending:
             cluster.add(choice, replica, index)
             placed.append((choice.name, replica))
             remaining -= 1
-    Improver(cluster, groups, services, eligible, placed).run()
+    return placed
 
 
 def _best_replica(cluster: Cluster, groups: HostGroups, index: int, shapes: dict[tuple, list[Service]],

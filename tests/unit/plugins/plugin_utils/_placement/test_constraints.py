@@ -73,3 +73,24 @@ def test_constraints_that_can_never_hold_together_are_rejected(texts):
 
 def test_compatible_constraints_pass():
     check_satisfiable(tuple(parse_constraint(t, "c") for t in ["zone in a,b", "zone != a", "disk exists"]), "x")
+
+
+@pytest.mark.parametrize("raw", [
+    {"label": "zone", "op": "in", "value": "eu-1,eu-3"}, {"label": "zone", "op": "in", "value": "eu-1, eu-3"},
+    {"label": "zone", "op": "in", "value": ["eu-1", "eu-3"]}, "zone in eu-1,eu-3", "zone in [eu-1, eu-3]",
+])
+def test_in_takes_a_list_or_a_comma_string_in_both_forms(raw):
+    """Issue 9 defect 7: the mapping form with "a,b" matched nothing."""
+    constraint = parse_constraint(raw, "c")
+    assert constraint.values == ("eu-1", "eu-3") and constraint.matches(LABELS)
+    negated = parse_constraint({**raw, "op": "not in"} if isinstance(raw, dict) else raw.replace(" in ", " not in "), "c")
+    assert negated.values == ("eu-1", "eu-3") and not negated.matches(LABELS)
+
+
+@pytest.mark.parametrize("text, version, matches", [
+    ("v >= 6.1.0", "6.1", True), ("v <= 6.1", "6.1.0", True), ("v > 6.1", "6.1.0", False),
+    ("v < 6.1.0", "6.1", False), ("v >= 6.1.0.0", "v6.1", True), ("v > 6.1", "6.1.1", True), ("v >= 6.0", "6", True),
+])
+def test_trailing_zeros_compare_equal(text, version, matches):
+    """Issue 9 defect 9: 6.1 >= 6.1.0 was false."""
+    assert parse_constraint(text, "c").matches({"v": version}) is matches

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from placement_helpers import GIB, host, hosts_of, place, running, zoned_hosts
+from helpers import GIB, host, hosts_of, place, running, zoned_hosts
 
 
 def unplaced_messages(result):
