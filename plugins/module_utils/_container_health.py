@@ -37,4 +37,3 @@ def _last_check(container):
         return "no health check has run yet; the first one runs %g s after the start" % (interval / 1e9)
     log = logs[-1]
     return "last check: exit %s: %s" % (log.get("ExitCode"), (log.get("Output") or "").strip()[:200] or "no output")
-

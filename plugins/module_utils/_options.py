@@ -330,4 +330,3 @@ def parse_ipv4(value, field):
         return str(ipaddress.IPv4Address(value))
     except ValueError:
         raise FleetError("%s: %r is not an IPv4 address" % (field, value))
-
