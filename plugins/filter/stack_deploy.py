@@ -51,6 +51,10 @@ def stack_host_work(plan, host, contents):
         raise AnsibleFilterError(f"flotilla.fleet.stack_host_work: {error}") from None
 
 
+def stack_without_networks(containers, missing):
+    return _work.without_networks(_plain(containers), _plain(missing))
+
+
 def stack_service_map(plan, results):
     return _service_map.service_map(_plain(plan), _plain(results))
 
@@ -58,4 +62,5 @@ def stack_service_map(plan, results):
 class FilterModule:
     def filters(self):
         return {"stack_deploy_problem": stack_deploy_problem, "stack_file_contents": stack_file_contents,
-                "stack_host_work": stack_host_work, "stack_service_map": stack_service_map}
+                "stack_host_work": stack_host_work, "stack_service_map": stack_service_map,
+                "stack_without_networks": stack_without_networks}

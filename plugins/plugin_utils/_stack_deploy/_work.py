@@ -223,3 +223,19 @@ def _volume_args(plan, key, volume):
     if volume.get("driver_opts"):
         args["driver_options"] = volume["driver_opts"]
     return args
+
+
+def without_networks(containers: list, missing: list) -> list:
+    """Check mode: a network the run would create does not exist yet, so the containers are planned without it
+    (the network task already shows its creation; a container attached to it is created or recreated anyway)."""
+    missing = set(missing)
+    if not missing:
+        return containers
+    result = []
+    for container in containers:
+        container = dict(container)
+        kept = [network for network in container.get("networks") or [] if network["name"] not in missing]
+        if len(kept) != len(container.get("networks") or []):
+            container["networks"] = kept or [{"name": "bridge"}]
+        result.append(container)
+    return result
