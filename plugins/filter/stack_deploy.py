@@ -12,7 +12,7 @@ import os
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._errors import StackError
-from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack_deploy import _service_map, _work
+from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack_deploy import _service_map, _status, _work
 
 
 def _plain(value):
@@ -55,6 +55,10 @@ def stack_without_networks(containers, missing):
     return _work.without_networks(_plain(containers), _plain(missing))
 
 
+def stack_status(plan, facts):
+    return _status.stack_status(_plain(plan), _plain(facts))
+
+
 def stack_service_map(plan, results):
     return _service_map.service_map(_plain(plan), _plain(results))
 
@@ -62,5 +66,5 @@ def stack_service_map(plan, results):
 class FilterModule:
     def filters(self):
         return {"stack_deploy_problem": stack_deploy_problem, "stack_file_contents": stack_file_contents,
-                "stack_host_work": stack_host_work, "stack_service_map": stack_service_map,
+                "stack_host_work": stack_host_work, "stack_service_map": stack_service_map, "stack_status": stack_status,
                 "stack_without_networks": stack_without_networks}

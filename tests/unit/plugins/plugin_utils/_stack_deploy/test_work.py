@@ -173,5 +173,32 @@ def test_service_map_from_the_containers_results():
 
 def test_filters_are_registered():
     assert set(FilterModule().filters()) == {"stack_deploy_problem", "stack_file_contents", "stack_host_work",
-                                             "stack_service_map", "stack_without_networks"}
+                                             "stack_service_map", "stack_status", "stack_without_networks"}
     assert stack_host_work(_plan(), "h1", {"secrets/pw": {"hash": "x"}})["stack"] == "shop"
+
+
+def test_status_counts_replicas_and_renders_a_table():
+    from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack_deploy._status import stack_status
+    plan = _plan()
+    for entry in plan["hosts"].values():
+        entry.update(cpus={"reserved": 0.5, "capacity": 2.0}, memory={"reserved": 1 << 30, "capacity": 4 << 30})
+    facts = {"h1": {"containers": [
+        {"name": "shop-db-1", "service": "db", "state": "running", "health": "healthy"},
+        {"name": "shop-web-1", "service": "web", "state": "running", "health": None},
+        {"name": "shop-web-2", "service": "web", "state": "exited", "health": None},
+        {"name": "other-web-1", "service": "web", "state": "running", "health": None},
+    ]}}
+    status = stack_status(plan, facts)
+    assert status["services"]["web"] == {"desired": 2, "running": 1, "healthy": 0, "unhealthy": 0, "where": ["h1"]}
+    assert status["services"]["worker"]["running"] == 0
+    assert status["text"].split("\n") == [
+        "Stack shop: 1 of 3 services at their desired replicas",
+        "",
+        "SERVICE  DESIRED  RUNNING  HEALTHY  WHERE",
+        "db             1        1        1  h1",
+        "web            2        1        0  h1",
+        "worker         1        0        0  -",
+        "",
+        "h1    cpus   [#####...............]  25% 0.5 of 2 reserved",
+        "      memory [#####...............]  25% 1.0 GiB of 4.0 GiB reserved",
+    ]
