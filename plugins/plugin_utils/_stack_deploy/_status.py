@@ -13,7 +13,8 @@ def stack_status(plan: dict, facts: dict) -> dict:
     desired = {}
     for item_service in wanted.values():
         desired[item_service] = desired.get(item_service, 0) + 1
-    services = {name: {"desired": desired.get(name, 0), "running": 0, "healthy": 0, "unhealthy": 0, "where": []}
+    services = {name: {"desired": desired.get(name, 0), "running": 0, "healthy": 0, "unhealthy": 0,
+                   "with_healthcheck": 0, "where": []}
                 for name in plan["services"]}
     for host, info in sorted(facts.items()):
         for container in (info or {}).get("containers") or []:
@@ -26,6 +27,8 @@ def stack_status(plan: dict, facts: dict) -> dict:
                 if host not in entry["where"]:
                     entry["where"].append(host)
             health = container.get("health")
+            if health is not None:
+                entry["with_healthcheck"] += 1
             if health == "healthy":
                 entry["healthy"] += 1
             elif health == "unhealthy":
@@ -43,7 +46,9 @@ def render_status(status: dict) -> str:
     width = max([len("SERVICE")] + [len(name) for name in services])
     lines.append(f"{'SERVICE':<{width}}  DESIRED  RUNNING  HEALTHY  WHERE")
     for name, entry in services.items():
-        healthy = f"{entry['healthy']}" + (f" ({entry['unhealthy']} unhealthy)" if entry["unhealthy"] else "")
+        # "-": no replica has a healthcheck, so running is all there is to know.
+        healthy = f"{entry['healthy']}" if entry["with_healthcheck"] else "-"
+        healthy += f" ({entry['unhealthy']} unhealthy)" if entry["unhealthy"] else ""
         lines.append(f"{name:<{width}}  {entry['desired']:>7}  {entry['running']:>7}  {healthy:>7}  "
                      f"{', '.join(entry['where']) or '-'}")
     lines.append("")

@@ -189,15 +189,16 @@ def test_status_counts_replicas_and_renders_a_table():
         {"name": "other-web-1", "service": "web", "state": "running", "health": None},
     ]}}
     status = stack_status(plan, facts)
-    assert status["services"]["web"] == {"desired": 2, "running": 1, "healthy": 0, "unhealthy": 0, "where": ["h1"]}
+    assert status["services"]["web"] == {"desired": 2, "running": 1, "healthy": 0, "unhealthy": 0,
+                                         "with_healthcheck": 0, "where": ["h1"]}
     assert status["services"]["worker"]["running"] == 0
     assert status["text"].split("\n") == [
         "Stack shop: 1 of 3 services at their desired replicas",
         "",
         "SERVICE  DESIRED  RUNNING  HEALTHY  WHERE",
         "db             1        1        1  h1",
-        "web            2        1        0  h1",
-        "worker         1        0        0  -",
+        "web            2        1        -  h1",
+        "worker         1        0        -  -",
         "",
         "h1    cpus   [#####...............]  25% 0.5 of 2 reserved",
         "      memory [#####...............]  25% 1.0 GiB of 4.0 GiB reserved",
