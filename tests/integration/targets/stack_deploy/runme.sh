@@ -3,7 +3,7 @@
 # touched; check mode (nothing on the engine); deploy; deploy again (changed=0, same container IDs); check mode
 # again (changed=0); scale web 2 -> 3 -> 1 (only web's containers change); the secret readable inside its
 # consumer and absent from the -vvv output; names between services; bad inputs (exact messages, engine
-# unchanged); a multi-host stack without a swarm; destroy (volumes kept); destroy with stack_remove_volumes.
+# unchanged); a multi-host stack without a swarm; the status table; destroy (volumes kept); destroy with stack_remove_volumes.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -63,6 +63,11 @@ WEB_REPLICAS=1 play scale-down deploy.yml "${APP[@]}"
 [[ "$(ids st-app)" == "$(grep -v st-app-web-2 <<<"${app_ids}")" ]] || fail "scaling web to 1: $(ids st-app)"
 WEB_REPLICAS=1 play verify-one verify.yml
 [[ "$(ids st-other)" == "${other_ids}" ]] || fail "st-app's deploys touched st-other"
+play status status.yml "${APP[@]}" -e '{"stack_env": {"WEB_REPLICAS": "1"}}'
+for row in '"Stack st-app: 3 of 3 services at their desired replicas",' '"db             1        1        1  localhost",' \
+    '"web            1        1        -  localhost",' '"worker         1        1        -  localhost",'; do
+    grep -qF -- "${row}" "${OUT}/status.log" || { cat "${OUT}/status.log"; fail "status has no row ${row}"; }
+done
 
 play bad-inputs bad_inputs.yml
 rc=0
