@@ -14,7 +14,7 @@ def stack_status(plan: dict, facts: dict) -> dict:
     for item_service in wanted.values():
         desired[item_service] = desired.get(item_service, 0) + 1
     services = {name: {"desired": desired.get(name, 0), "running": 0, "healthy": 0, "unhealthy": 0,
-                   "with_healthcheck": 0, "where": []}
+                       "with_healthcheck": 0, "where": []}
                 for name in plan["services"]}
     for host, info in sorted(facts.items()):
         for container in (info or {}).get("containers") or []:

@@ -148,8 +148,8 @@ def test_check_refuses_service_completed_successfully():
 
 def test_check_mode_drops_networks_the_run_would_create():
     containers = [{"name": "a", "networks": [{"name": "n1"}, {"name": "n2"}]}, {"name": "b", "networks": [{"name": "n1"}]}]
-    assert _work.without_networks(containers, ["n1"]) == [{"name": "a", "networks": [{"name": "n2"}]},
-                                                         {"name": "b", "networks": [{"name": "bridge"}]}]
+    assert _work.without_networks(containers, ["n1"]) == [
+        {"name": "a", "networks": [{"name": "n2"}]}, {"name": "b", "networks": [{"name": "bridge"}]}]
     assert _work.without_networks(containers, []) is containers
 
 
