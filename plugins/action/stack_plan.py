@@ -24,6 +24,7 @@ from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._errors impo
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._model import load_stack
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._plan import (
     HostView, build_plan, placement_error, placement_request)
+from ansible_collections.flotilla.fleet.plugins.plugin_utils._plain import plain
 
 display = Display()
 PLACEMENT = "flotilla.fleet.placement"
@@ -77,7 +78,7 @@ class ActionModule(ActionBase):
             placement = lookup.run([request], variables=variables, hosts=names, project=stack["name"])[0]
         except AnsibleError as error:
             raise StackError("", placement_error(str(getattr(error, "message", error)), stack)) from None
-        return build_plan(stack, _plain(placement), views)
+        return build_plan(stack, plain(placement), views)
 
     def _placement_vars(self, task_vars, name):
         """The variables of host ``name`` that the placement lookup reads, as plain data."""
@@ -91,7 +92,7 @@ class ActionModule(ActionBase):
                 value = templar.evaluate_expression(_HOSTVAR, local_variables=where)
                 if value is not None:
                     values[key] = value
-        values = _plain(values)
+        values = plain(values)
         if isinstance(values.get(INFO), Mapping):
             values[INFO] = _with_node_labels(values[INFO])
         return values
@@ -150,13 +151,3 @@ def _view(name, order, values, reachable, stack):
 def _matches(text, labels):
     return parse_constraint(text, "constraint").matches(labels)
 
-
-def _plain(value):
-    """Tagged or unsafe-wrapped values from templating -> plain dicts, lists and strings."""
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, str):
-        return str(value)
-    return value

@@ -13,16 +13,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack._errors import StackError
 from ansible_collections.flotilla.fleet.plugins.plugin_utils._stack_deploy import _service_map, _status, _work
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
+from ansible_collections.flotilla.fleet.plugins.plugin_utils._plain import plain
 
 
 def _environment(stack_env):
@@ -32,19 +23,19 @@ def _environment(stack_env):
 def stack_deploy_problem(plan, facts, stack_env=None):
     """The first reason the deploy must not start ("" when there is none), as a message for ansible.builtin.fail."""
     try:
-        _work.deploy_check(_plain(plan), _plain(facts), _environment(stack_env))
+        _work.deploy_check(plain(plan), plain(facts), _environment(stack_env))
     except StackError as error:
         return str(error)
     return ""
 
 
 def stack_file_contents(plan, stack_env=None):
-    return _work.file_contents(_plain(plan), _environment(stack_env))
+    return _work.file_contents(plain(plan), _environment(stack_env))
 
 
 def stack_host_work(plan, host, contents):
-    plan = _plain(plan)
-    hashes = {key: value["hash"] for key, value in _plain(contents).items()}
+    plan = plain(plan)
+    hashes = {key: value["hash"] for key, value in plain(contents).items()}
     try:
         return _work.host_work(plan, host, hashes, overlay=_work.spans_hosts(plan))
     except (StackError, KeyError) as error:
@@ -52,15 +43,15 @@ def stack_host_work(plan, host, contents):
 
 
 def stack_without_networks(containers, missing):
-    return _work.without_networks(_plain(containers), _plain(missing))
+    return _work.without_networks(plain(containers), plain(missing))
 
 
 def stack_status(plan, facts):
-    return _status.stack_status(_plain(plan), _plain(facts))
+    return _status.stack_status(plain(plan), plain(facts))
 
 
 def stack_service_map(plan, results):
-    return _service_map.service_map(_plain(plan), _plain(results))
+    return _service_map.service_map(plain(plan), plain(results))
 
 
 class FilterModule:
