@@ -85,17 +85,13 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Ship the image built on the controller's engine to every host that lacks it
-  hosts: app_hosts
-  module_defaults:
-    group/flotilla.fleet.docker:
-      docker_host: "{{ flotilla_docker_host }}"
-  tasks:
-    - name: Make the web image present on this host's engine
-      flotilla.fleet.image_ship:
-        name: myapp/web:3f2a9c0d1b7e4a55
-        source:
-          docker_host: unix:///var/run/docker.sock
+# In a play over the hosts that need the image, each host's engine set through module_defaults
+# (group/flotilla.fleet.docker: docker_host: "{{ flotilla_docker_host }}"):
+- name: Ship the image built on the controller's engine to this host's engine when it lacks it
+  flotilla.fleet.image_ship:
+    name: myapp/web:3f2a9c0d1b7e4a55
+    source:
+      docker_host: unix:///var/run/docker.sock
 
 - name: Ship from a remote builder over TLS
   flotilla.fleet.image_ship:
