@@ -54,6 +54,7 @@ class HostInfoReader:
             "version": lambda: self._call("read", "engine", "version", api.version),
             "containers": lambda: self._call("list", "containers", "on the engine", lambda: api.containers(all=True)),
             "volumes": lambda: self._call("list", "volumes", "on the engine", api.volumes),
+            "networks": lambda: self._call("list", "networks", "on the engine", api.networks),
         }
         first = self._parallel(calls)
         info, listed = first["info"] or {}, first["containers"] or []
@@ -72,6 +73,7 @@ class HostInfoReader:
             "containers": sorted((_container(entry, inspected.get("container:" + entry["Id"]), self.reservations)
                                   for entry in ours), key=lambda item: item["name"]),
             "volumes": _volumes((first["volumes"] or {}).get("Volumes") or [], listed),
+            "networks": _networks(first["networks"] or []),
         }
 
     def _call(self, verb, kind, name, function):
@@ -166,3 +168,9 @@ def _volumes(volumes, listed):
             "containers": sorted(name_of(entry) for entry in using),
         })
     return result
+
+
+def _networks(networks):
+    """The engine's networks (an external network of a stack must exist on every host that runs it)."""
+    return sorted(({"name": network.get("Name") or "", "driver": network.get("Driver"), "scope": network.get("Scope")}
+                   for network in networks), key=lambda item: item["name"])

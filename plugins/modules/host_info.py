@@ -212,6 +212,21 @@ host_info:
           description: Names of all containers that mount it, ours or not.
           type: list
           elements: str
+    networks:
+      description: The engine's networks, sorted by name (a stack's external networks must be among them).
+      type: list
+      elements: dict
+      sample: [{"name": "bridge", "driver": "bridge", "scope": "local"}]
+      contains:
+        name:
+          description: Network name.
+          type: str
+        driver:
+          description: Network driver.
+          type: str
+        scope:
+          description: V(local), or V(swarm) for overlay networks of the swarm.
+          type: str
 """
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetModule

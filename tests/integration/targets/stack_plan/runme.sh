@@ -33,6 +33,13 @@ cat "${OUT}/too-big.log"
 grep -qF "Unplaced (1):" "${OUT}/too-big.log"
 grep -qE "stack-plan-it-cache-1 \(service cache\): 1 host: insufficient memory; largest free room: [0-9.]+ cpus \(localhost\), [0-9.]+ GiB memory \(localhost\)" "${OUT}/too-big.log"
 
+rc=0
+ansible-playbook flotilla.fleet.plan -e "stack_file=${PWD}/files/external.yaml" "$@" >"${OUT}/external.log" 2>&1 || rc=$?
+cat "${OUT}/external.log"
+[[ $rc -ne 0 ]] || { echo "stack_plan: an external network that does not exist must fail the play" >&2; exit 1; }
+grep -qF "networks.shared: external network 'stack-plan-it-no-such-net' does not exist on localhost: create it first" \
+    "${OUT}/external.log"
+
 docker volume create --label "flotilla.test=${STACK}" "${PROBE}" >/dev/null
 docker volume rm "${PROBE}" >/dev/null
 until="$(( $(date +%s) + 1 ))"

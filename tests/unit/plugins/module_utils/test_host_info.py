@@ -33,12 +33,17 @@ HOST_CONFIGS = {"c-web1": {"NanoCpus": 500000000, "Memory": 268435456},
                 "c-db1": {"CpuQuota": 150000, "CpuPeriod": 100000, "Memory": 0, "MemoryReservation": 1048576}}
 
 
+NETWORKS = [{"Name": "shop_front", "Driver": "overlay", "Scope": "swarm"},
+            {"Name": "bridge", "Driver": "bridge", "Scope": "local"}]
+
+
 def engine_with(info=None):
     api = MagicMock()
     api.info.return_value = info or INFO
     api.version.return_value = VERSION
     api.containers.return_value = CONTAINERS
     api.volumes.return_value = VOLUMES
+    api.networks.return_value = NETWORKS
     api.inspect_node.return_value = {"Spec": {"Availability": "active", "Labels": {"rack": "r1"}}}
 
     def inspect(container_id):
@@ -70,10 +75,12 @@ def test_the_exact_shape_the_scheduler_reads():
             {"name": "db-data", "driver": "local", "services": ["db"], "containers": ["db-1", "someone-else"]},
             {"name": "spare", "driver": "nfs", "services": [], "containers": []},
         ],
+        "networks": [{"name": "bridge", "driver": "bridge", "scope": "local"},
+                     {"name": "shop_front", "driver": "overlay", "scope": "swarm"}],
     }
     # One list of each kind; inspects of our containers only, and of this node (a manager).
-    assert (api.info.call_count, api.version.call_count, api.containers.call_count, api.volumes.call_count) == \
-        (1, 1, 1, 1)
+    assert (api.info.call_count, api.version.call_count, api.containers.call_count, api.volumes.call_count,
+            api.networks.call_count) == (1, 1, 1, 1, 1)
     api.containers.assert_called_once_with(all=True)
     assert sorted(call.args[0] for call in api.inspect_container.call_args_list) == ["c-db1", "c-web1"]
     api.inspect_node.assert_called_once_with("n1")
