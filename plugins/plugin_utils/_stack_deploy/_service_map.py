@@ -23,7 +23,7 @@ def service_map(plan: dict, results: dict) -> dict:
                 "state": container.get("state"),
                 "health": container.get("health"),
                 "networks": {name: (value or {}).get("ip") for name, value in (container.get("networks") or {}).items()},
-                "ports": [port for port in container.get("ports") or [] if port.get("host_port")],
+                "published": [port for port in container.get("published") or [] if port.get("host_port")],
             })
     for service in services.values():
         service["replicas"].sort(key=lambda replica: replica["replica"])

@@ -157,16 +157,16 @@ def test_service_map_from_the_containers_results():
     plan = _plan()
     results = {"h1": [
         {"name": "shop-db-1", "action": "unchanged", "id": "d1", "state": "running", "health": "healthy",
-         "networks": {"shop_default": {"ip": "172.20.0.2"}}, "ports": []},
+         "networks": {"shop_default": {"ip": "172.20.0.2"}}, "published": []},
         {"name": "shop-web-1", "action": "created", "id": "w1", "state": "running", "health": None,
          "networks": {"shop_default": {"ip": "172.20.0.3"}},
-         "ports": [{"container_port": 8000, "protocol": "tcp", "host_ip": "127.0.0.1", "host_port": 18400}]},
+         "published": [{"container_port": 8000, "protocol": "tcp", "host_ip": "127.0.0.1", "host_port": 18400}]},
         {"name": "shop-web-3", "action": "removed"},
     ]}
     services = _service_map.service_map(plan, results)["services"]
     assert services["db"]["replicas"] == [{"replica": 1, "host": "h1", "container": "shop-db-1", "id": "d1",
                                            "state": "running", "health": "healthy",
-                                           "networks": {"shop_default": "172.20.0.2"}, "ports": []}]
+                                           "networks": {"shop_default": "172.20.0.2"}, "published": []}]
     assert [item["container"] for item in services["web"]["replicas"]] == ["shop-web-1"]
     assert services["worker"]["replicas"] == []
 
