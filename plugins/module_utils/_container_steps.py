@@ -19,7 +19,7 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._container_options 
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_recreate import (
     anonymous_volumes, carried_in, first_labels, parked_name, successor_labels, with_carried)
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_health import wait_healthy
-from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import state_of
+from ansible_collections.flotilla.fleet.plugins.module_utils._inspect import state_of, swarm_role
 
 KIND = "container"
 _PARKED_POLL_SECONDS = 0.5
@@ -84,6 +84,10 @@ class ContainerSteps:
                 continue
             field = "%snetworks[%d]" % (request.field_prefix, index)
             found = self.engine.inspect_or_none(self.engine.api.inspect_network, "network", network["name"])
+            if found is None and swarm_role(self.engine.info().get("Swarm")) == "worker":
+                # A swarm worker learns of an attachable overlay network only when a container joins it:
+                # absent here is no proof it does not exist, so the create is the check.
+                continue
             if found is None:
                 raise FleetError("%s.name: network %s does not exist on %s; create it first (flotilla.fleet.network)"
                                  % (field, network["name"], self.engine.name))

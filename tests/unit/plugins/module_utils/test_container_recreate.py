@@ -161,6 +161,17 @@ def test_networks_are_checked_before_any_change(network, message, check_mode):
     assert_no_writes(api)
 
 
+def test_a_swarm_worker_leaves_an_unseen_network_to_the_create():
+    # A worker sees an attachable overlay network of the swarm only once a container joins it.
+    api = FakeEngineApi()
+    api.info.return_value = {"LoggingDriver": "json-file",
+                             "Swarm": {"LocalNodeState": "active", "ControlAvailable": False}}
+    assert converge(api, networks=[{"name": "overlay-of-the-swarm"}])["action"] == "created"
+    api.info.return_value["Swarm"]["ControlAvailable"] = True  # a manager knows every swarm network
+    with pytest.raises(FleetError, match="network overlay-of-the-swarm does not exist"):
+        converge(api, name="web2", networks=[{"name": "overlay-of-the-swarm"}])
+
+
 def test_network_check_costs_nothing_when_nothing_changes():
     api = FakeEngineApi()
     existing(api, networks=[{"name": "backend", "ipv4_address": "10.251.2.5"}])
