@@ -150,4 +150,3 @@ def _view(name, order, values, reachable, stack):
 
 def _matches(text, labels):
     return parse_constraint(text, "constraint").matches(labels)
-
