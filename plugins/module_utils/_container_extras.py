@@ -13,13 +13,10 @@ import ipaddress
 import re
 
 from ansible_collections.flotilla.fleet.plugins.module_utils._client import FleetError
-from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import format_size
+from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import ULIMIT_NAMES, format_size
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import (
     Option, parse_size, string_list, string_map)
 
-# The resource names the engine accepts for --ulimit (moby's go-units).
-ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
-                "rss", "rtprio", "rttime", "sigpending", "stack")
 ULIMIT_SUBOPTIONS = {
     "name": {"type": "str", "required": True},
     "soft": {"type": "int", "required": True},

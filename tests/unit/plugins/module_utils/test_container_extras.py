@@ -54,7 +54,8 @@ def test_ulimits_compare_only_the_names_asked_for():
 
 def test_each_option_detects_a_change_and_shows_the_users_units():
     inspected = engine_container(host=ENGINE_WITH_EVERY_OPTION["host"], config=ENGINE_WITH_EVERY_OPTION["config"])
-    changed = {"init": False, "extra_hosts": ["db.local:127.0.0.2"], "dns": ["127.0.0.54"], "dns_search": ["b.internal"],
+    changed = {"init": False, "extra_hosts": ["db.local:127.0.0.2"], "dns": ["127.0.0.54"],
+               "dns_search": ["b.internal"],
                "dns_opts": ["ndots:3"], "sysctls": {"net.core.somaxconn": "2048"},
                "ulimits": [{"name": "nofile", "soft": 10, "hard": 20}], "shm_size": "256m", "group_add": ["video"],
                "tty": False, "domainname": "other.internal"}
@@ -66,9 +67,9 @@ def test_each_option_detects_a_change_and_shows_the_users_units():
 
 
 def test_normalised_values():
-    assert normalize(extra_hosts=["db:::0:1"], dns=["::1"],
-                     group_add=["b", "a", "b"], shm_size="1g", sysctls={"kernel.msgmax": 65536},
-                     ulimits=[{"name": "nproc", "soft": 5, "hard": None}, {"name": "core", "soft": -1, "hard": -1}]) == {
+    ulimits = [{"name": "nproc", "soft": 5, "hard": None}, {"name": "core", "soft": -1, "hard": -1}]
+    assert normalize(extra_hosts=["db:::0:1"], dns=["::1"], group_add=["b", "a", "b"], shm_size="1g",
+                     sysctls={"kernel.msgmax": 65536}, ulimits=ulimits) == {
         "extra_hosts": ["db:::1"], "dns": ["::1"], "group_add": ["a", "b"], "shm_size": 1024 ** 3,
         "sysctls": {"kernel.msgmax": "65536"},
         "ulimits": [{"name": "core", "soft": -1, "hard": -1}, {"name": "nproc", "soft": 5, "hard": 5}]}
