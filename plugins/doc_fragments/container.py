@@ -249,4 +249,65 @@ options:
   stop_timeout:
     description: Seconds to wait after the stop signal before killing.
     type: int
+  init:
+    description:
+      - Run an init process (docker-init) as PID 1 that reaps zombies and forwards signals.
+      - Left out, the engine's default applies (no opinion). Fixed at creation; a change recreates.
+    type: bool
+  extra_hosts:
+    description:
+      - Extra lines for the container's C(/etc/hosts), each C(host:ip) (such as C(db.local:127.0.0.1)); the
+        address may be V(host-gateway). Order does not matter. Fixed at creation.
+    type: list
+    elements: str
+  dns:
+    description: DNS server addresses, in order. Left out, the engine's default applies. Fixed at creation.
+    type: list
+    elements: str
+  dns_search:
+    description: DNS search domains, in order. Left out, the engine's default applies. Fixed at creation.
+    type: list
+    elements: str
+  dns_opts:
+    description: Resolver options (such as C(ndots:2)) for C(/etc/resolv.conf). Fixed at creation.
+    type: list
+    elements: str
+  sysctls:
+    description:
+      - Namespaced kernel parameters, name to value (such as C(net.core.somaxconn) to C("1024")). Values are
+        strings; quote booleans and floats. Fixed at creation.
+    type: dict
+  ulimits:
+    description:
+      - Resource limits (setrlimit) of the container's processes. Only the names listed are compared (the engine
+        adds its default ulimits). Fixed at creation.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: The resource, such as V(nofile) or V(nproc) (the names of C(docker run --ulimit)).
+        type: str
+        required: true
+      soft:
+        description: The soft limit; -1 for unlimited.
+        type: int
+        required: true
+      hard:
+        description: The hard limit (at least O(ulimits[].soft)); -1 for unlimited. Defaults to O(ulimits[].soft).
+        type: int
+  shm_size:
+    description:
+      - Size of C(/dev/shm), such as V(128m) or V(1g) (powers of 1024). Left out, the engine's default (64m)
+        applies. Fixed at creation.
+    type: str
+  group_add:
+    description: Extra groups (names or IDs) for the container's user. Order does not matter. Fixed at creation.
+    type: list
+    elements: str
+  tty:
+    description: Allocate a pseudo-TTY. Fixed at creation.
+    type: bool
+  domainname:
+    description: The container's NIS domain name. Fixed at creation.
+    type: str
 """

@@ -17,6 +17,7 @@ from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import (
     LABEL_PREFIX as MANAGED_LABEL_PREFIX, SPEC_HASH_LABEL, USER_SETTABLE_LABELS, format_size)
 from ansible_collections.flotilla.fleet.plugins.module_utils._options import (
     NO_OPINION, RECONNECT, Option, OptionTable, format_duration, parse_duration, string_list, string_map)
+from ansible_collections.flotilla.fleet.plugins.module_utils._container_extras import EXTRA_OPTIONS
 from ansible_collections.flotilla.fleet.plugins.module_utils._container_limits import (
     CPUS, MEMORY, PIDS, RESERVATION, cpus_on_engine, normalize_cpus, normalize_limit, normalize_memory, read_cpus,
     read_limit)
@@ -392,7 +393,7 @@ CONTAINER_OPTIONS = OptionTable([
            write=_set("stop_signal")),
     Option("stop_timeout", type="int", normalize=_positive_int, read=_config("StopTimeout"),
            write=_set("stop_timeout")),
-])
+] + EXTRA_OPTIONS)
 
 # What the spec-hash label cannot vouch for: the options that change in place (see Option.update).
 UPDATABLE_OPTIONS = CONTAINER_OPTIONS.subtable(lambda option: not option.in_hash)

@@ -31,6 +31,10 @@ PREVIOUS_SPEC_LABEL = "flotilla.previous-spec"
 
 # Labels a user may set; every other flotilla.* label is the collection's bookkeeping.
 USER_SETTABLE_LABELS = frozenset((STACK_LABEL, LEGACY_PROJECT_LABEL, SERVICE_LABEL, REPLICA_LABEL))
+# The resource names the engine takes for a ulimit (moby's go-units): checked by the container option and the
+# Compose mapping alike.
+ULIMIT_NAMES = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc",
+                "rss", "rtprio", "rttime", "sigpending", "stack")
 
 
 class ContractError(ValueError):

@@ -42,6 +42,17 @@ MAPPED = {
     "mem_limit": "container memory (as deploy.resources.limits.memory)",
     "mem_reservation": "container memory_reservation",
     "pids_limit": "container pids_limit",
+    "init": "container init",
+    "extra_hosts": "container extra_hosts (host:ip)",
+    "dns": "container dns",
+    "dns_search": "container dns_search",
+    "dns_opt": "container dns_opts",
+    "sysctls": "container sysctls",
+    "ulimits": "container ulimits (a single number is both soft and hard)",
+    "shm_size": "container shm_size",
+    "group_add": "container group_add",
+    "tty": "container tty",
+    "domainname": "container domainname",
     "secrets": "model files (kind secret) and a read-only bind mount at the target",
     "configs": "model files (kind config) and a read-only bind mount at the target",
     "depends_on": "model depends_on (conditions, required, restart); a cycle is an error",
@@ -55,18 +66,7 @@ MAPPED = {
 }
 # Kept in the model for the deploy, not applied by the containers module yet (a warning says so).
 RECORDED = {
-    "init": "the containers module has no init option yet",
-    "sysctls": "the containers module has no sysctls option yet",
-    "ulimits": "the containers module has no ulimits option yet",
-    "shm_size": "the containers module has no shm_size option yet",
-    "extra_hosts": "the containers module has no extra_hosts option yet",
-    "dns": "the containers module has no dns option yet",
-    "dns_search": "the containers module has no dns_search option yet",
-    "dns_opt": "the containers module has no dns_opt option yet",
-    "tty": "the containers module has no tty option yet",
     "stdin_open": "the containers module has no stdin_open option yet",
-    "group_add": "the containers module has no group_add option yet",
-    "domainname": "the containers module has no domainname option yet",
 }
 IGNORED = {
     "expose": "documentation only: containers on a shared network reach every port anyway",

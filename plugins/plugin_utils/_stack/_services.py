@@ -8,6 +8,8 @@ warning, or refused with an error that names the service and the key.
 
 from __future__ import annotations
 
+from ansible_collections.flotilla.fleet.plugins.module_utils._fleet import ULIMIT_NAMES
+
 from ._errors import StackError
 from ._keys import IGNORED, RECORDED, REFUSED, SERVICE_KEYS
 from ._mounts import container_mounts, container_ports, file_mounts, service_files
@@ -20,7 +22,9 @@ _DEPLOY_RESTART = {"none": "no", "any": "always", "on-failure": "on-failure"}
 # Straight copies: Compose key -> containers option.
 _SAME = {"user": "user", "working_dir": "working_dir", "hostname": "hostname", "read_only": "read_only",
          "privileged": "privileged", "cap_add": "cap_add", "cap_drop": "cap_drop", "security_opt": "security_opts",
-         "stop_signal": "stop_signal", "pids_limit": "pids_limit"}
+         "stop_signal": "stop_signal", "pids_limit": "pids_limit", "init": "init", "dns": "dns",
+         "dns_search": "dns_search", "dns_opt": "dns_opts", "group_add": "group_add", "tty": "tty",
+         "domainname": "domainname"}
 
 
 def map_service(stack: str, name: str, definition: dict, project: dict, files_dir: str, warnings: list) -> dict:
@@ -63,6 +67,7 @@ def map_service(stack: str, name: str, definition: dict, project: dict, files_di
         options["stop_timeout"] = duration_seconds(definition["stop_grace_period"],
                                                    f"services.{name}.stop_grace_period")
     _resources(name, definition, options)
+    _extras(name, definition, options)
     for key in RECORDED:
         if definition.get(key) not in (None, [], {}):
             pending[key] = definition[key]
@@ -162,3 +167,24 @@ def _resources(name: str, definition: dict, options: dict) -> None:
         options["memory_reservation"] = str(parse_bytes(soft, f"services.{name}.deploy.resources.reservations.memory"))
     if limits.get("pids"):
         options["pids_limit"] = int(limits["pids"])
+
+
+def _extras(name: str, definition: dict, options: dict) -> None:
+    """extra_hosts, sysctls, ulimits and shm_size, from Compose's canonical spellings to the options'."""
+    hosts = definition.get("extra_hosts") or []
+    if hosts:
+        # Compose writes host=ip (an IPv6 address has colons); the option takes host:ip.
+        options["extra_hosts"] = [entry.replace("=", ":", 1) for entry in hosts]
+    if definition.get("sysctls"):
+        options["sysctls"] = {key: str(value) for key, value in definition["sysctls"].items()}
+    ulimits = []
+    for limit, value in sorted((definition.get("ulimits") or {}).items()):
+        if limit not in ULIMIT_NAMES:
+            raise StackError(f"services.{name}.ulimits.{limit}",
+                             "not a ulimit (use one of %s)" % ", ".join(ULIMIT_NAMES))
+        soft, hard = (value.get("soft"), value.get("hard")) if isinstance(value, dict) else (value, value)
+        ulimits.append({"name": limit, "soft": int(soft), "hard": int(hard)})
+    if ulimits:
+        options["ulimits"] = ulimits
+    if definition.get("shm_size") not in (None, 0, "0"):
+        options["shm_size"] = str(parse_bytes(definition["shm_size"], f"services.{name}.shm_size"))

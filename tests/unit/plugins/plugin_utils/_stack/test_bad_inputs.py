@@ -111,6 +111,9 @@ CASES = [
      "secrets.token.external: external secrets live in a Swarm; give file, environment or content instead"),
     ("services:\n  web:\n    image: x\n    volumes: [{type: npipe, source: '\\\\.\\pipe\\docker', target: /pipe}]\n",
      "services.web.volumes[0].type: mounts of type npipe are not supported (use volume, bind or tmpfs)"),
+    ("services:\n  web: {image: x, ulimits: {files: 1024}}\n",
+     "services.web.ulimits.files: not a ulimit (use one of core, cpu, data, fsize, locks, memlock, msgqueue, nice, "
+     "nofile, nproc, rss, rtprio, rttime, sigpending, stack)"),
     ("models:\n  llm: {model: ai/smollm2}\nservices:\n  web: {image: x, models: [llm]}\n",
      "models: not supported: AI model runners are not supported"),
 ]

@@ -340,32 +340,49 @@ def test_recorded_and_ignored_keys_warn_and_are_kept(tmp_path):
           app:
             image: app
             expose: ["5000"]
-            init: true
-            sysctls: {net.core.somaxconn: 1024}
-            ulimits: {nofile: {soft: 1024, hard: 2048}}
-            shm_size: 64m
-            extra_hosts: ["db.local:10.0.0.5"]
-            dns: [127.0.0.53]
+            stdin_open: true
             links: [other]
             deploy: {labels: {a: b}, endpoint_mode: dnsrr}
           other: {image: other}
     """)
     assert stack["warnings"] == [
-        "services.app.dns: kept in the model but not applied (the containers module has no dns option yet)",
         "services.app.expose: ignored (documentation only: containers on a shared network reach every port anyway)",
-        "services.app.extra_hosts: kept in the model but not applied (the containers module has no extra_hosts "
-        "option yet)",
-        "services.app.init: kept in the model but not applied (the containers module has no init option yet)",
         "services.app.links: ignored (legacy: services on a shared network already resolve each other by name)",
-        "services.app.shm_size: kept in the model but not applied (the containers module has no shm_size option yet)",
-        "services.app.sysctls: kept in the model but not applied (the containers module has no sysctls option yet)",
-        "services.app.ulimits: kept in the model but not applied (the containers module has no ulimits option yet)",
+        "services.app.stdin_open: kept in the model but not applied (the containers module has no stdin_open "
+        "option yet)",
         "services.app.deploy.labels: ignored (labels the Swarm service, which does not exist here (use labels))",
         "services.app.deploy.endpoint_mode: ignored (Swarm's virtual IP; services resolve by network alias)",
     ]
-    assert service(stack, "app")["pending"] == {
-        "init": True, "sysctls": {"net.core.somaxconn": "1024"}, "ulimits": {"nofile": {"soft": 1024, "hard": 2048}},
-        "shm_size": str(64 * 1024 ** 2), "extra_hosts": ["db.local=10.0.0.5"], "dns": ["127.0.0.53"],
+    assert service(stack, "app")["pending"] == {"stdin_open": True}
+
+
+def test_init_hosts_dns_sysctls_ulimits_shm_groups_tty_and_domain_map_to_container_options(tmp_path):
+    stack = load(tmp_path, """
+        name: extras
+        services:
+          app:
+            image: app
+            init: true
+            extra_hosts: ["db.local:127.0.0.1", "v6.local=::1"]
+            dns: 127.0.0.53
+            dns_search: [a.internal, b.internal]
+            dns_opt: [ndots:2]
+            sysctls: [net.core.somaxconn=1024]
+            ulimits: {nproc: 512, nofile: {soft: 1024, hard: 2048}}
+            shm_size: 128m
+            group_add: [audio, 100]
+            tty: true
+            domainname: example.internal
+    """)
+    app = service(stack, "app")
+    assert stack["warnings"] == []
+    assert app["pending"] == {}
+    assert app["container"] == {
+        "image": "app", "networks": [{"name": "extras_default", "aliases": ["app"]}], "init": True,
+        "extra_hosts": ["db.local:127.0.0.1", "v6.local:::1"], "dns": ["127.0.0.53"],
+        "dns_search": ["a.internal", "b.internal"], "dns_opts": ["ndots:2"], "sysctls": {"net.core.somaxconn": "1024"},
+        "ulimits": [{"name": "nofile", "soft": 1024, "hard": 2048}, {"name": "nproc", "soft": 512, "hard": 512}],
+        "shm_size": str(128 * 1024 ** 2), "group_add": ["audio", "100"], "tty": True, "domainname": "example.internal",
     }
 
 
